@@ -1,0 +1,131 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, iamkit.ec2 developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Policy documents: parse, validate, and compare by meaning rather than by spelling.
+
+IAM returns documents in whatever shape they were written, and users write the same policy many ways
+(one action as a string or a one-element list, statements in another order, the account as an id or as
+a root ARN). Comparing the normalised forms keeps a module from calling an update that changes nothing.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import re
+
+from urllib.parse import unquote
+
+# A missing Version means the 2008 policy language to AWS; users who omit it nearly always mean the
+# current one, and amazon.aws writes the current one, so both compare as 2012-10-17.
+DEFAULT_VERSION = "2012-10-17"
+
+# Keys whose value may be one string or a list of strings with the same meaning.
+_LIST_KEYS = ("Action", "NotAction", "Resource", "NotResource")
+_ROOT_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):root$")
+
+
+class PolicyError(ValueError):
+    """A policy document that is not JSON, or not shaped like an IAM policy."""
+
+
+def parse_policy(document, option):
+    """Return the document as a dict; `option` names where it came from for the error message."""
+    if isinstance(document, dict):
+        parsed = document
+    else:
+        text = document
+        if isinstance(text, str) and text.lstrip().startswith("%7B"):
+            text = unquote(text)
+        try:
+            parsed = json.loads(text)
+        except (TypeError, ValueError) as error:
+            raise PolicyError("%s is not valid JSON: %s" % (option, error))
+    if not isinstance(parsed, dict):
+        raise PolicyError("%s must be a JSON object with a Statement, got %s" % (option, type(parsed).__name__))
+    if "Statement" not in parsed:
+        raise PolicyError("%s has no Statement: an IAM policy needs a Statement list" % option)
+    statements = parsed["Statement"]
+    if isinstance(statements, dict):
+        statements = [statements]
+    if not isinstance(statements, list) or not all(isinstance(s, dict) for s in statements):
+        raise PolicyError("%s: Statement must be an object or a list of objects" % option)
+    for statement in statements:
+        if statement.get("Effect") not in ("Allow", "Deny"):
+            raise PolicyError("%s: every statement needs Effect Allow or Deny, got %r" % (option, statement.get("Effect")))
+    return parsed
+
+
+def _as_sorted_list(value):
+    values = value if isinstance(value, list) else [value]
+    return sorted(set(_principal_value(v) if isinstance(v, str) else json.dumps(v, sort_keys=True) for v in values))
+
+
+def _principal_value(value):
+    match = _ROOT_ARN.match(value)
+    return match.group(1) if match else value
+
+
+def _normalise_principal(principal):
+    if not isinstance(principal, dict):
+        return principal
+    return dict((kind, _as_sorted_list(value)) for kind, value in principal.items())
+
+
+def _normalise_condition(condition):
+    return dict(
+        (operator, dict((key, sorted(set(v if isinstance(v, list) else [v]), key=str)) for key, v in tests.items()))
+        for operator, tests in condition.items()
+    )
+
+
+def _normalise_statement(statement):
+    result = {}
+    for key, value in statement.items():
+        if key == "Sid" and not value:
+            continue
+        if key in _LIST_KEYS:
+            values = value if isinstance(value, list) else [value]
+            result[key] = sorted(set(values))
+        elif key in ("Principal", "NotPrincipal"):
+            result[key] = _normalise_principal(value)
+        elif key == "Condition" and isinstance(value, dict):
+            result[key] = _normalise_condition(value)
+        else:
+            result[key] = value
+    return result
+
+
+def normalise_policy(document):
+    """The canonical form of a policy (dict or JSON), used only for comparison."""
+    if document is None:
+        return None
+    parsed = parse_policy(document, "policy")
+    statements = parsed["Statement"]
+    if isinstance(statements, dict):
+        statements = [statements]
+    canonical = [_normalise_statement(s) for s in statements]
+    canonical.sort(key=lambda s: json.dumps(s, sort_keys=True))
+    result = dict((k, v) for k, v in parsed.items() if k not in ("Statement", "Version"))
+    result["Version"] = parsed.get("Version") or DEFAULT_VERSION
+    result["Statement"] = canonical
+    return result
+
+
+def policies_equal(a, b):
+    return normalise_policy(a) == normalise_policy(b)
+
+
+def trust_policy_for_services(services):
+    """The standard trust policy that lets the given AWS services (e.g. ec2.amazonaws.com) assume a role."""
+    return {
+        "Version": DEFAULT_VERSION,
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": sorted(services) if len(services) > 1 else services[0]},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }

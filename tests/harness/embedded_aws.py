@@ -1,0 +1,367 @@
+#!/usr/bin/env python3
+"""The embedded AWS: a moto server on 127.0.0.1 with AWS managed policies, a call log and hooks.
+
+One helper for every consumer (pytest fixtures, integration runs, Molecule, `make demo`, benchmarks):
+
+    python tests/harness/embedded_aws.py start --state tests/output/aws.json [--enforce-iam]
+    python tests/harness/embedded_aws.py env --state tests/output/aws.json     # export lines for a shell
+    python tests/harness/embedded_aws.py stop --state tests/output/aws.json
+
+or, from Python, `with EmbeddedAWS.started(enforce_iam=True) as aws: aws.env(), aws.calls()`.
+
+The server runs in its own process (moto keeps global state, and the instance-metadata endpoint of the
+test world must share that process to mint credentials from moto's STS backend). In front of moto sits a
+small WSGI layer that records the action of every request (GET/DELETE /_iamkit/calls) and lets extensions
+answer a request themselves (fault injection, AWS-like behaviour where moto differs).
+"""
+
+import argparse
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from contextlib import contextmanager
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+REGION = "us-east-1"
+# moto accepts any key pair until authorization is enforced; these are recognisably fake.
+OPEN_ACCESS_KEY = "AKIAIAMKITTESTING000"
+OPEN_SECRET_KEY = "iamkit-embedded-aws-not-a-secret"
+# Requests moto lets through unchecked when authorization is enforced: exactly those that create the admin.
+ADMIN_SETUP_REQUESTS = 3
+ADMIN_USER = "iamkit-admin"
+
+
+# --------------------------------------------------------------------------------------------- server side
+
+def request_action(environ, body):
+    """(service, action) of an AWS request, for the query, JSON and rpc-v2-cbor protocols."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    service = ""
+    if "Credential=" in auth:
+        scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+        service = scope[3] if len(scope) > 3 else ""
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return service, target.rsplit(".", 1)[-1]
+    path = environ.get("PATH_INFO", "")
+    if "/operation/" in path:
+        return service, path.rsplit("/operation/", 1)[1].strip("/")
+    params = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        params.update(urllib.parse.parse_qs(body.decode("utf-8", "replace")))
+    action = params.get("Action", [""])[0]
+    return service, action or "%s %s" % (environ.get("REQUEST_METHOD"), path)
+
+
+def form_params(environ, body):
+    """The request's query/form parameters as a flat dict (first value of each)."""
+    params = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        params.update(urllib.parse.parse_qs(body.decode("utf-8", "replace")))
+    return dict((k, v[0]) for k, v in params.items())
+
+
+class Front:
+    """WSGI layer in front of moto: call log, control endpoints, request hooks."""
+
+    def __init__(self, app):
+        self.app = app
+        self.calls = []
+        self.lock = threading.Lock()
+        # hook(call) -> None to pass on, or (status, headers, body) to answer instead of moto.
+        self.hooks = []
+        # name -> handler(method, payload) -> JSON-able answer, served at /_iamkit/<name>.
+        self.controls = {"calls": self._control_calls}
+
+    def _control_calls(self, method, payload):
+        with self.lock:
+            if method == "DELETE":
+                self.calls = []
+            return list(self.calls)
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        if path.startswith("/_iamkit/"):
+            return self._control(path[len("/_iamkit/"):], environ, body, start_response)
+        if path.startswith("/moto-api"):
+            return self.app(environ, start_response)
+        service, action = request_action(environ, body)
+        call = {"service": service, "action": action, "params": form_params(environ, body), "environ": environ}
+        for hook in list(self.hooks):
+            answer = hook(call)
+            if answer is not None:
+                self._record(service, action, answer[0])
+                status, headers, payload = answer
+                start_response(status, headers)
+                return [payload]
+        status_seen = {}
+
+        def recording_start_response(status, headers, exc_info=None):
+            status_seen["status"] = status
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, recording_start_response)
+        self._record(service, action, status_seen.get("status", ""))
+        return result
+
+    def _record(self, service, action, status):
+        with self.lock:
+            self.calls.append({"service": service, "action": action, "status": int(str(status)[:3] or 0)})
+
+    def _control(self, name, environ, body, start_response):
+        handler = self.controls.get(name)
+        if handler is None:
+            start_response("404 Not Found", [("Content-Type", "application/json")])
+            return [b'{"error": "no such control"}']
+        payload = json.loads(body) if body else None
+        answer = handler(environ["REQUEST_METHOD"], payload)
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(answer).encode()]
+
+
+def patch_cloudwatch_action_names():
+    """moto checks CloudWatch calls as monitoring:<Action> (the signing name); AWS policies say cloudwatch:."""
+    from moto.iam import access_control
+
+    original = access_control.IAMRequestBase.__init__
+    if getattr(original, "_iamkit_patched", False):
+        return
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        if self._action.startswith("monitoring:"):
+            self._action = "cloudwatch:" + self._action[len("monitoring:"):]
+
+    init._iamkit_patched = True
+    access_control.IAMRequestBase.__init__ = init
+
+
+def create_admin(endpoint):
+    """Create the admin user within moto's unchecked requests and return its keys."""
+    import boto3
+
+    iam = boto3.client(
+        "iam", endpoint_url=endpoint, region_name=REGION,
+        aws_access_key_id=OPEN_ACCESS_KEY, aws_secret_access_key=OPEN_SECRET_KEY,
+    )
+    iam.create_user(UserName=ADMIN_USER)
+    iam.attach_user_policy(UserName=ADMIN_USER, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    key = iam.create_access_key(UserName=ADMIN_USER)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def load_extensions(front, names):
+    """Import each `harness.<name>` module and call its install(front): fidelity, faults, world..."""
+    import importlib
+
+    for name in names:
+        importlib.import_module(name).install(front)
+
+
+def serve(state_path, port=0, enforce_iam=False, extensions=()):
+    """Run the server in this process until SIGTERM/SIGINT; write the state file once it answers."""
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    if enforce_iam:
+        os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = str(ADMIN_SETUP_REQUESTS)
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    front = Front(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", port, front, threaded=True, request_handler=MotoRequestHandler)
+    endpoint = "http://127.0.0.1:%d" % server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    state = {"endpoint": endpoint, "region": REGION, "pid": os.getpid(), "enforce_iam": enforce_iam,
+             "access_key": OPEN_ACCESS_KEY, "secret_key": OPEN_SECRET_KEY, "account_id": "123456789012"}
+    if enforce_iam:
+        patch_cloudwatch_action_names()
+        state["access_key"], state["secret_key"] = create_admin(endpoint)
+    state["extras"] = {}
+    front.state = state
+    load_extensions(front, extensions)
+    front.calls = []
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    tmp = state_path + ".tmp"
+    with open(tmp, "w") as handle:
+        json.dump(state, handle)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, state_path)
+    stop.wait()
+    server.shutdown()
+
+
+# --------------------------------------------------------------------------------------------- client side
+
+class EmbeddedAWS:
+    """Handle on a running embedded AWS server (started here or found through its state file)."""
+
+    def __init__(self, state):
+        self.state = state
+
+    endpoint = property(lambda self: self.state["endpoint"])
+    region = property(lambda self: self.state["region"])
+    access_key = property(lambda self: self.state["access_key"])
+    secret_key = property(lambda self: self.state["secret_key"])
+    account_id = property(lambda self: self.state["account_id"])
+
+    @classmethod
+    def start(cls, state_path, enforce_iam=False, extensions=(), timeout=60, log_path=None):
+        """Start the server in a child process and wait until its state file says it answers."""
+        if os.path.exists(state_path):
+            os.remove(state_path)
+        command = [sys.executable, os.path.abspath(__file__), "serve", "--state", state_path]
+        if enforce_iam:
+            command.append("--enforce-iam")
+        for name in extensions:
+            command += ["--extension", name]
+        log = open(log_path or (state_path + ".log"), "ab")
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(state_path):
+            if process.poll() is not None:
+                raise RuntimeError("embedded AWS exited with %s; see %s" % (process.returncode, log.name))
+            if time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("embedded AWS did not start within %ss; see %s" % (timeout, log.name))
+            time.sleep(0.1)
+        return cls.from_state(state_path)
+
+    @classmethod
+    def from_state(cls, state_path):
+        with open(state_path) as handle:
+            return cls(json.load(handle))
+
+    @classmethod
+    @contextmanager
+    def started(cls, state_path=None, **kwargs):
+        import tempfile
+
+        folder = None
+        if state_path is None:
+            folder = tempfile.mkdtemp(prefix="iamkit-aws-")
+            state_path = os.path.join(folder, "aws.json")
+        aws = cls.start(state_path, **kwargs)
+        try:
+            yield aws
+        finally:
+            aws.stop()
+
+    def stop(self, timeout=15):
+        pid = self.state["pid"]
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            try:  # reap it when it is our child
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    return
+            except ChildProcessError:
+                pass
+            time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)
+
+    def env(self):
+        """Environment for boto3, the AWS CLI and amazon.aws modules pointed at this server."""
+        return {
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_URL": self.endpoint,
+        }
+
+    def client(self, service, **kwargs):
+        import boto3
+
+        params = dict(endpoint_url=self.endpoint, region_name=self.region,
+                      aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key)
+        params.update(kwargs)
+        return boto3.client(service, **params)
+
+    def control(self, name, method="GET", payload=None):
+        data = json.dumps(payload).encode() if payload is not None else None
+        request = urllib.request.Request(self.endpoint + "/_iamkit/" + name, data=data, method=method)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+
+    def calls(self):
+        """Every request since the last reset: [{"service", "action", "status"}, ...]."""
+        return self.control("calls")
+
+    def reset_calls(self):
+        self.control("calls", method="DELETE")
+
+    def reset(self):
+        """Wipe all AWS state (moto's reset). With enforced IAM, the admin user is created again."""
+        request = urllib.request.Request(self.endpoint + "/moto-api/reset", data=b"", method="POST")
+        urllib.request.urlopen(request, timeout=30).close()
+        self.reset_calls()
+
+
+WRITE_PREFIXES = ("Create", "Delete", "Put", "Update", "Attach", "Detach", "Add", "Remove", "Tag", "Untag",
+                  "Associate", "Disassociate", "Replace", "Run", "Terminate", "Start", "Stop", "Set")
+
+
+def is_write(action):
+    """True for actions that change AWS (by AWS's naming convention)."""
+    return action.startswith(WRITE_PREFIXES)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=["serve", "start", "stop", "env", "calls"])
+    parser.add_argument("--state", required=True, help="state file (endpoint, keys, pid)")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--enforce-iam", action="store_true", help="check every request against IAM policies")
+    parser.add_argument("--extension", action="append", default=[], help="harness module to install")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        serve(args.state, args.port, args.enforce_iam, args.extension)
+    elif args.command == "start":
+        aws = EmbeddedAWS.start(args.state, enforce_iam=args.enforce_iam, extensions=args.extension)
+        print("embedded AWS at %s (state %s)" % (aws.endpoint, args.state))
+    elif args.command == "stop":
+        if os.path.exists(args.state):
+            EmbeddedAWS.from_state(args.state).stop()
+            os.remove(args.state)
+    elif args.command == "env":
+        for key, value in EmbeddedAWS.from_state(args.state).env().items():
+            print("export %s=%s" % (key, value))
+    elif args.command == "calls":
+        print(json.dumps(EmbeddedAWS.from_state(args.state).calls(), indent=1))
+
+
+if __name__ == "__main__":
+    main()
