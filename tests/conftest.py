@@ -34,6 +34,29 @@ for path in (COLLECTIONS, HARNESS):
 REGION = "us-east-1"
 
 
+def _share_botocore_model_files():
+    """Every module run makes new boto3 sessions, and each parses the service JSON again (about 0.15 s
+    per client). Tests run many modules in one process, so parsed files are shared between sessions;
+    botocore treats the loaded models as read-only."""
+    import functools
+
+    from botocore import loaders
+
+    original = loaders.JSONFileLoader.load_file
+    if getattr(original, "_iamkit_shared", False):
+        return
+    parsed = functools.lru_cache(maxsize=None)(lambda path: original(loaders.JSONFileLoader(), path))
+
+    def load_file(self, file_path):
+        return parsed(file_path)
+
+    load_file._iamkit_shared = True
+    loaders.JSONFileLoader.load_file = load_file
+
+
+_share_botocore_model_files()
+
+
 def shared_file(relative):
     """Path of a reference file in ../shared; fail under CI=true when missing, skip elsewhere naming it."""
     path = os.path.join(SHARED, relative)

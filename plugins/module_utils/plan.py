@@ -35,6 +35,7 @@ class Plan:
         self.before = copy.deepcopy(before)
         self.after = copy.deepcopy(before)
         self.changes = []
+        self.done = []
 
     def add(self, action, summary, **params):
         self.changes.append(Change(action, summary, **params))
@@ -55,10 +56,15 @@ class Plan:
     def apply(self, appliers):
         """Run each change through the applier registered for its action, in order.
 
-        Returns the list of summaries applied, so a failure mid-way can still report what was done.
+        `self.done` lists the summaries applied so far, so a failure mid-way can still report what was done
+        and what was not (`self.pending`).
         """
-        done = []
+        self.done = []
         for change in self.changes:
             appliers[change.action](**change.params)
-            done.append(change.summary)
-        return done
+            self.done.append(change.summary)
+        return self.done
+
+    @property
+    def pending(self):
+        return self.summaries[len(self.done):]

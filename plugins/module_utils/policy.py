@@ -54,7 +54,11 @@ def parse_policy(document, option):
     for statement in statements:
         if statement.get("Effect") not in ("Allow", "Deny"):
             raise PolicyError("%s: every statement needs Effect Allow or Deny, got %r" % (option, statement.get("Effect")))
-    return parsed
+    # Written as it is compared: without a Version, IAM would apply the 2008 language (and refuse
+    # policy variables), which is not what users who omit it mean.
+    result = dict(parsed)
+    result.setdefault("Version", DEFAULT_VERSION)
+    return result
 
 
 def _as_sorted_list(value):

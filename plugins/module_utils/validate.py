@@ -10,7 +10,7 @@ __metaclass__ = type
 import re
 
 # IAM's rules for role, profile and policy names, and for paths (IAM API reference, CreateRole).
-_NAME = re.compile(r"^[\w+=,.@-]{1,%d}$")
+_NAME = re.compile(r"^[\w+=,.@-]+$")
 _PATH = re.compile(r"^/([\x21-\x7e]*/)?$")
 _ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:.+$")
 _POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/([\x21-\x7e]+/)?[\w+=,.@-]+$")

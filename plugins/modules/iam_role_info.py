@@ -1,0 +1,186 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, iamkit.ec2 developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: iam_role_info
+short_description: Describe IAM roles completely, by name, by path prefix, or all
+version_added: 0.1.0
+description:
+  - Returns IAM roles with everything about them whichever way they were found, tags, permissions boundary,
+    attached and inline policy names, instance profiles and last use included.
+  - Accepts every option of M(amazon.aws.iam_role_info) with the same meaning.
+options:
+  name:
+    description:
+      - The name of one role. An unknown name returns an empty list.
+      - Mutually exclusive with O(path_prefix).
+    aliases: ['role_name']
+    type: str
+  path_prefix:
+    description:
+      - Return the roles whose path begins with this prefix, for example V(/service/).
+      - Mutually exclusive with O(name). With neither, all roles of the account are returned.
+    aliases: ['path', 'prefix']
+    type: str
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+notes:
+  - Each role costs four calls (GetRole, ListAttachedRolePolicies, ListRolePolicies,
+    ListInstanceProfilesForRole); amazon.aws.iam_role_info makes the same reads.
+  - "Permissions needed: iam:GetRole, iam:ListRoles (without name), iam:ListAttachedRolePolicies,
+    iam:ListRolePolicies, iam:ListInstanceProfilesForRole."
+author:
+  - iamkit.ec2 developers
+"""
+
+EXAMPLES = r"""
+- name: Describe one role
+  iamkit.ec2.iam_role_info:
+    name: CloudWatchAgentServerRole
+  register: agent_role
+
+- name: Describe the roles under a path
+  iamkit.ec2.iam_role_info:
+    path_prefix: /service/
+  register: service_roles
+"""
+
+RETURN = r"""
+iam_roles:
+  description: The roles found, each described completely; empty when none matched.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    role_name:
+      description: The name of the role.
+      type: str
+      sample: CloudWatchAgentServerRole
+    path:
+      description: The path of the role.
+      type: str
+      sample: /
+    role_id:
+      description: The stable unique id of the role.
+      type: str
+      sample: AROAEXAMPLEID1234567
+    arn:
+      description: The ARN of the role.
+      type: str
+      sample: arn:aws:iam::123456789012:role/CloudWatchAgentServerRole
+    create_date:
+      description: When the role was created, ISO 8601.
+      type: str
+    description:
+      description: The description of the role.
+      type: str
+    max_session_duration:
+      description: Maximum session duration in seconds.
+      type: int
+    assume_role_policy_document:
+      description: The trust policy, as a dict with AWS's own key names.
+      type: dict
+    assume_role_policy_document_raw:
+      description: The same trust policy, kept for compatibility with amazon.aws.
+      type: dict
+    attached_policies:
+      description: The attached managed policies (name and ARN).
+      type: list
+      elements: dict
+    managed_policies:
+      description: The attached managed policies, under amazon.aws.iam_role_info's name.
+      type: list
+      elements: dict
+      contains:
+        policy_name:
+          description: The policy's name.
+          type: str
+        policy_arn:
+          description: The policy's ARN.
+          type: str
+    inline_policies:
+      description: Names of the inline policies.
+      type: list
+      elements: str
+    instance_profiles:
+      description: The instance profiles holding the role.
+      type: list
+      elements: dict
+      contains:
+        instance_profile_name:
+          description: The profile's name.
+          type: str
+        instance_profile_id:
+          description: The profile's id.
+          type: str
+        arn:
+          description: The profile's ARN.
+          type: str
+        path:
+          description: The profile's path.
+          type: str
+        create_date:
+          description: When the profile was created.
+          type: str
+        roles:
+          description: The roles in the profile (name and ARN).
+          type: list
+          elements: dict
+    permissions_boundary:
+      description: The permissions boundary, when the role has one.
+      type: dict
+    role_last_used:
+      description: When and where the role was last used (empty when never).
+      type: dict
+    tags:
+      description: The role's tags.
+      type: dict
+"""
+
+try:
+    import botocore
+except ImportError:
+    pass  # AnsibleAWSModule reports a missing botocore
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.iamkit.ec2.plugins.module_utils.aws import client
+from ansible_collections.iamkit.ec2.plugins.module_utils.iam_role import describe_roles
+from ansible_collections.iamkit.ec2.plugins.module_utils.validate import InvalidInput
+from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_name
+from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_path
+
+
+def main():
+    module = AnsibleAWSModule(
+        argument_spec=dict(
+            name=dict(type="str", aliases=["role_name"]),
+            path_prefix=dict(type="str", aliases=["path", "prefix"]),
+        ),
+        mutually_exclusive=[["name", "path_prefix"]],
+        supports_check_mode=True,
+    )
+    name, path_prefix = module.params["name"], module.params["path_prefix"]
+    try:
+        if name is not None:
+            check_name("name", name)
+        check_path("path_prefix", path_prefix)
+    except InvalidInput as error:
+        module.fail_json(msg=str(error))
+    try:
+        roles = describe_roles(client(module, "iam"), name=name, path_prefix=path_prefix)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+        module.fail_json_aws(error, msg="Failed to describe IAM roles")
+    module.exit_json(changed=False, iam_roles=roles)
+
+
+if __name__ == "__main__":
+    main()
