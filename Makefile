@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(abspath tests/output/collections)
 export ANSIBLE_PYTHON_INTERPRETER := $(abspath $(VENV))/bin/python
-LAYERS := lint sanity unit integration molecule
+LAYERS := lint sanity unit integration world molecule
 
 .PHONY: help venv demo test $(LAYERS) collection-link build bench clean
 
@@ -49,7 +49,12 @@ unit: venv
 integration: venv
 	$(PY) -m pytest tests/integration -q
 
-molecule: venv
+# The test world (podman hosts that behave like EC2 instances) proven on its own; needs root and podman.
+world: venv collection-link
+	bash tests/harness/system_packages.sh
+	$(PY) -m pytest tests/world -q
+
+molecule: venv collection-link
 	bash tests/harness/molecule.sh
 
 build: venv

@@ -8,7 +8,8 @@ import io
 import json
 import os
 import sys
-from contextlib import contextmanager, redirect_stdout
+from contextlib import contextmanager
+from contextlib import redirect_stdout
 from unittest import mock
 
 import pytest
@@ -27,7 +28,8 @@ def _link_collection():
 
 
 _link_collection()
-for path in (COLLECTIONS, HARNESS):
+# tests/ itself too, so test modules can import helpers from this file (`from conftest import run_module`).
+for path in (COLLECTIONS, HARNESS, os.path.dirname(os.path.abspath(__file__))):
     if path not in sys.path:
         sys.path.insert(0, path)
 
@@ -106,8 +108,8 @@ def record_calls():
 @pytest.fixture
 def aws():
     """moto in-process with AWS managed policies; yields a factory of boto3 clients."""
-    from moto import mock_aws
     import boto3
+    from moto import mock_aws
 
     env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
     with mock.patch.dict(os.environ, env), mock_aws(config={"iam": {"load_aws_managed_policies": True}}):

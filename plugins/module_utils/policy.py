@@ -14,7 +14,6 @@ __metaclass__ = type
 
 import json
 import re
-
 from urllib.parse import unquote
 
 # A missing Version means the 2008 policy language to AWS; users who omit it nearly always mean the
@@ -41,7 +40,7 @@ def parse_policy(document, option):
         try:
             parsed = json.loads(text)
         except (TypeError, ValueError) as error:
-            raise PolicyError("%s is not valid JSON: %s" % (option, error))
+            raise PolicyError("%s is not valid JSON: %s" % (option, error)) from None
     if not isinstance(parsed, dict):
         raise PolicyError("%s must be a JSON object with a Statement, got %s" % (option, type(parsed).__name__))
     if "Statement" not in parsed:
@@ -53,7 +52,9 @@ def parse_policy(document, option):
         raise PolicyError("%s: Statement must be an object or a list of objects" % option)
     for statement in statements:
         if statement.get("Effect") not in ("Allow", "Deny"):
-            raise PolicyError("%s: every statement needs Effect Allow or Deny, got %r" % (option, statement.get("Effect")))
+            raise PolicyError(
+                "%s: every statement needs Effect Allow or Deny, got %r" % (option, statement.get("Effect"))
+            )
     # Written as it is compared: without a Version, IAM would apply the 2008 language (and refuse
     # policy variables), which is not what users who omit it mean.
     result = dict(parsed)

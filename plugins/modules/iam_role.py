@@ -73,7 +73,7 @@ options:
         no call; otherwise the AWS-managed ARN and then the account's own ARN are tried, and only then the
         account's own policies under every path are searched. An unknown name fails, listing what was tried.
       - Omitted, attached policies are left as they are. Given, the list is exclusive when
-        O(purge_policies=true) (the default): policies not listed are detached. To detach all, give an
+        O(purge_policies=true) (the default); policies not listed are detached. To detach all, give an
         empty list.
     aliases: ['managed_policy']
     type: list
@@ -89,7 +89,7 @@ options:
     description:
       - Inline policies of the role, as a dict of policy name to policy document (dict or JSON string).
       - Omitted, inline policies are left as they are. Given, the dict is exclusive when
-        O(purge_inline_policies=true) (the default): inline policies not named are deleted.
+        O(purge_inline_policies=true) (the default); inline policies not named are deleted.
       - amazon.aws manages inline policies with a separate module (amazon.aws.iam_policy).
     type: dict
   purge_inline_policies:
@@ -146,8 +146,8 @@ notes:
     instead of warning. O(boundary) may be combined with O(create_instance_profile). O(inline_policies),
     O(purge_inline_policies), O(trusted_services) and O(force) are new. Deleting a role whose profile is
     associated with instances is refused without O(force). Policy documents are compared by meaning.
-  - Throttling and transient errors are retried by botocore (standard retry mode); set O(aws_config) to
-    change that, for example C({retries: {mode: adaptive, max_attempts: 20}}).
+  - "Throttling and transient errors are retried by botocore (standard retry mode); set O(aws_config) to
+    change that, for example C({retries: {mode: adaptive, max_attempts: 20}})."
   - "Permissions needed: iam:GetRole, iam:ListAttachedRolePolicies, iam:ListRolePolicies, iam:GetRolePolicy,
     iam:GetPolicy (names not yet attached), iam:ListPolicies (names not found directly),
     sts:GetCallerIdentity (names, and new roles), iam:CreateRole, iam:UpdateRole,
@@ -157,7 +157,7 @@ notes:
     iam:ListInstanceProfilesForRole, iam:RemoveRoleFromInstanceProfile, iam:DeleteInstanceProfile,
     iam:DeleteRole, ec2:DescribeIamInstanceProfileAssociations and (force) ec2:DisassociateIamInstanceProfile."
 author:
-  - iamkit.ec2 developers
+  - iamkit.ec2 developers (@iamkit)
 """
 
 EXAMPLES = r"""
@@ -309,7 +309,9 @@ changes:
   returned: always
   type: list
   elements: str
-  sample: ["create role CloudWatchAgentServerRole", "attach arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy to role CloudWatchAgentServerRole"]
+  sample:
+    - create role CloudWatchAgentServerRole
+    - attach arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy to role CloudWatchAgentServerRole
 """
 
 try:
@@ -318,6 +320,7 @@ except ImportError:
     pass  # AnsibleAWSModule reports a missing botocore
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
 from ansible_collections.iamkit.ec2.plugins.module_utils import iam_role
 from ansible_collections.iamkit.ec2.plugins.module_utils.aws import client
 from ansible_collections.iamkit.ec2.plugins.module_utils.iam_instance_profile import associations_by_profile

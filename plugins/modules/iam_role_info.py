@@ -39,7 +39,7 @@ notes:
   - "Permissions needed: iam:GetRole, iam:ListRoles (without name), iam:ListAttachedRolePolicies,
     iam:ListRolePolicies, iam:ListInstanceProfilesForRole."
 author:
-  - iamkit.ec2 developers
+  - iamkit.ec2 developers (@iamkit)
 """
 
 EXAMPLES = r"""
@@ -152,6 +152,7 @@ except ImportError:
     pass  # AnsibleAWSModule reports a missing botocore
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
 from ansible_collections.iamkit.ec2.plugins.module_utils.aws import client
 from ansible_collections.iamkit.ec2.plugins.module_utils.iam_role import describe_roles
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import InvalidInput

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """`make demo`: the main job end to end against the embedded AWS, printing what was made.
 
 Starts the embedded AWS with IAM authorization enforced, makes EC2 instances for the demo hosts, runs the

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """The embedded AWS: a moto server on 127.0.0.1 with AWS managed policies, a call log and hooks.
 
 One helper for every consumer (pytest fixtures, integration runs, Molecule, `make demo`, benchmarks):
@@ -177,7 +177,9 @@ def serve(state_path, port=0, enforce_iam=False, extensions=()):
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     if enforce_iam:
         os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = str(ADMIN_SETUP_REQUESTS)
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from moto.moto_server.werkzeug_app import create_backend_app
     from werkzeug.serving import make_server
 
     front = Front(DomainDispatcherApplication(create_backend_app))
@@ -340,7 +342,7 @@ def free_port():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("command", choices=["serve", "start", "stop", "env", "calls"])
     parser.add_argument("--state", required=True, help="state file (endpoint, keys, pid)")
     parser.add_argument("--port", type=int, default=0)

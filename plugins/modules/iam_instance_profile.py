@@ -1,0 +1,291 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, iamkit.ec2 developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: iam_instance_profile
+version_added: 0.1.0
+short_description: Manage IAM instance profiles, the container that passes one role to EC2 instances
+description:
+  - Create, update and delete IAM instance profiles, set the role they hold, and manage their tags.
+  - The module reads the profile once, plans every write, then applies the plan; check mode and diff
+    mode report that same plan, and a run with nothing to do makes a single API call.
+  - Options and return values are a superset of M(amazon.aws.iam_instance_profile), so a playbook keeps
+    working when its FQCN is swapped; the differences are listed in the notes.
+author:
+  - iamkit.ec2 developers (@iamkit)
+options:
+  state:
+    description:
+      - Whether the instance profile should exist.
+      - With V(absent) the role is removed from the profile first, then the profile is deleted.
+    type: str
+    choices: ["absent", "present"]
+    default: "present"
+  name:
+    description:
+      - Name of the instance profile, 1 to 128 characters from letters, digits and C(+=,.@_-).
+      - Profile names are unique within an account whatever their path.
+    aliases: ["instance_profile_name"]
+    type: str
+    required: true
+  path:
+    description:
+      - Path of the instance profile when it is created, for example C(/service/). Defaults to C(/).
+      - AWS cannot move an existing profile to another path; a different path on an existing profile
+        gives a warning and changes nothing.
+    aliases: ["path_prefix", "prefix"]
+    type: str
+  role:
+    description:
+      - The role the profile holds, by name or by ARN. A profile holds at most one role.
+      - When the profile holds another role it is removed first, then this one is added.
+      - V("") removes the role from the profile. When omitted the role is left as it is.
+      - A role that does not exist fails the task, naming it, before anything changes.
+    type: str
+  force:
+    description:
+      - With O(state=absent), disassociate the profile from the instances that use it, then delete it.
+      - Without it, deleting a profile that instances use is refused and the message names those instances.
+    type: bool
+    default: false
+  wait:
+    description:
+      - After a change, wait until IAM shows the profile with the requested role.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How many seconds to wait when O(wait=true), from 1 to 3600.
+      - Also bounds the retries of calls that AWS rejects right after a create because the new profile
+        or role is not visible yet.
+    type: int
+    default: 120
+notes:
+  - Differences from M(amazon.aws.iam_instance_profile).
+  - O(role) also accepts a role ARN; a role path such as C(/team/MyRole) is refused with a message
+    (AWS takes only the role name).
+  - A role that does not exist fails before any write; M(amazon.aws.iam_instance_profile) fails halfway,
+    after removing the previous role.
+  - O(state=absent) refuses to delete a profile associated with instances unless O(force=true). The
+    instances are looked up in the module's region (associations are regional), so deleting an existing
+    profile needs a region, which M(amazon.aws.iam_instance_profile) did not.
+  - O(force), O(wait) and O(wait_timeout) are new options.
+  - The diff shows the profile's name, path, role and role ARN, and tags, and only in diff mode.
+  - The return value has the same keys; RV(iam_instance_profile.create_date) is an ISO 8601 string, and
+    in check mode a profile about to be created has no ARN, id or creation date yet (null).
+  - RV(changes) lists the writes made or, in check mode, the writes that would be made.
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Create a role that EC2 instances can assume
+  iamkit.ec2.iam_role:
+    name: ExampleAppRole
+    assume_role_policy_document: |
+      {"Version": "2012-10-17",
+       "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+
+- name: Create an instance profile holding that role
+  iamkit.ec2.iam_instance_profile:
+    name: ExampleAppProfile
+    path: /example/
+    role: ExampleAppRole
+    tags:
+      team: example
+  register: profile
+
+- name: The same, naming the role by ARN
+  iamkit.ec2.iam_instance_profile:
+    name: ExampleAppProfile
+    role: "{{ profile.iam_instance_profile.roles[0].arn }}"
+
+- name: Take the role out of the profile
+  iamkit.ec2.iam_instance_profile:
+    name: ExampleAppProfile
+    role: ""
+
+- name: Delete the profile, disassociating it from any instance that still uses it
+  iamkit.ec2.iam_instance_profile:
+    name: ExampleAppProfile
+    state: absent
+    force: true
+"""
+
+RETURN = r"""
+iam_instance_profile:
+  description:
+    - The instance profile after the task (predicted in check mode); null with O(state=absent).
+  returned: always
+  type: dict
+  contains:
+    arn:
+      description: ARN of the instance profile (null in check mode before it is created).
+      returned: always
+      type: str
+      sample: arn:aws:iam::123456789012:instance-profile/example/ExampleAppProfile
+    create_date:
+      description: When the profile was created, ISO 8601 (null in check mode before it is created).
+      returned: always
+      type: str
+      sample: "2026-01-12T11:18:29+00:00"
+    instance_profile_id:
+      description: Unique id of the profile (null in check mode before it is created).
+      returned: always
+      type: str
+      sample: AIPA12345EXAMPLE54321
+    instance_profile_name:
+      description: Name of the profile.
+      returned: always
+      type: str
+      sample: ExampleAppProfile
+    path:
+      description: Path of the profile.
+      returned: always
+      type: str
+      sample: /example/
+    roles:
+      description: The role the profile holds, as a list of zero or one role.
+      returned: always
+      type: list
+      elements: dict
+      sample:
+        - arn: arn:aws:iam::123456789012:role/ExampleAppRole
+          role_name: ExampleAppRole
+          role_id: AROA12345EXAMPLE54321
+          path: /
+          create_date: "2026-01-12T11:18:20+00:00"
+          max_session_duration: 3600
+          assume_role_policy_document:
+            Version: "2012-10-17"
+            Statement:
+              - Effect: Allow
+                Principal:
+                  Service: ec2.amazonaws.com
+                Action: sts:AssumeRole
+          tags: {}
+    tags:
+      description: Tags of the profile.
+      returned: always
+      type: dict
+      sample: {"team": "example"}
+changes:
+  description: The writes made, in order (in check mode, the writes that would be made).
+  returned: always
+  type: list
+  elements: str
+  sample: ["create instance profile ExampleAppProfile at path /example/",
+           "add role ExampleAppRole to instance profile ExampleAppProfile"]
+"""
+
+try:
+    import botocore
+except ImportError:  # AnsibleAWSModule reports the missing library
+    botocore = None
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.iamkit.ec2.plugins.module_utils import iam_instance_profile as profiles
+from ansible_collections.iamkit.ec2.plugins.module_utils.aws import client
+from ansible_collections.iamkit.ec2.plugins.module_utils.validate import InvalidInput
+from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_range
+
+
+def argument_spec():
+    return dict(
+        state=dict(type="str", choices=["absent", "present"], default="present"),
+        name=dict(type="str", required=True, aliases=["instance_profile_name"]),
+        path=dict(type="str", aliases=["path_prefix", "prefix"]),
+        role=dict(type="str"),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+        force=dict(type="bool", default=False),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=120),
+    )
+
+
+def plan_for(module, iam, current):
+    params = module.params
+    if params["state"] == "absent":
+        associations = []
+        if current is not None:
+            if not module.region:
+                raise profiles.ProfileError(
+                    "state=absent looks for the instances that use instance profile %s, and instances live in a "
+                    "region: set region (or AWS_REGION)" % params["name"]
+                )
+            associations = profiles.instances_using_profile(client(module, "ec2"), current["Arn"])
+        return profiles.plan_absent(current, associations, params["force"]), None
+    plan, predicted, warnings = profiles.plan_present(
+        iam, current, params["name"], path=params["path"], role=params["role"],
+        tags=params["tags"], purge_tags=params["purge_tags"],
+    )
+    for warning in warnings:
+        module.warn(warning)
+    return plan, predicted
+
+
+def apply(module, iam, plan, predicted):
+    """Make the writes; return the profile as AWS shows it afterwards (None once deleted)."""
+    params = module.params
+    needs_ec2 = any(change.action == "disassociate" for change in plan.changes)
+    ec2 = client(module, "ec2") if needs_ec2 else None
+    plan.apply(profiles.appliers(iam, ec2, timeout=params["wait_timeout"]))
+    if params["state"] == "absent":
+        return None
+    role = plan.after["role"]
+    found = profiles.read_applied(iam, params["name"], role, wait=params["wait"], timeout=params["wait_timeout"])
+    return found if found is not None else predicted
+
+
+def main():
+    module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
+    params = module.params
+    try:
+        profiles.check_profile_params(params["name"], params["path"], params["role"])
+        check_range("wait_timeout", params["wait_timeout"], 1, 3600)
+    except InvalidInput as error:
+        module.fail_json(msg=str(error))
+
+    iam = client(module, "iam")
+    try:
+        current = profiles.read_profile(iam, params["name"])
+        plan, predicted = plan_for(module, iam, current)
+    except profiles.ProfileError as error:
+        module.fail_json(msg=str(error))
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+        module.fail_json_aws(error, msg="Failed to read instance profile %s" % params["name"])
+
+    final = predicted
+    if plan and not module.check_mode:
+        try:
+            final = apply(module, iam, plan, predicted)
+        except (profiles.ProfileError, botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+            # Say what was already done, so a rerun (which replans from what AWS shows) is not a surprise.
+            failure = dict(changed=bool(plan.done), changes=plan.done, pending_changes=plan.pending)
+            if isinstance(error, profiles.ProfileError):
+                module.fail_json(msg=str(error), **failure)
+            module.fail_json_aws(
+                error, msg="Failed on instance profile %s after %d of %d changes"
+                % (params["name"], len(plan.done), len(plan.changes)), **failure
+            )
+
+    result = dict(changed=bool(plan), iam_instance_profile=profiles.describe(final), changes=plan.summaries)
+    if module._diff:
+        result["diff"] = plan.diff()
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+#!/usr/bin/env python
+"""The host image of the test world: Debian 12 with systemd, built by debootstrap and `podman import`.
+
+    python tests/harness/host_image.py build [--cache DIR]     # prints the image name and what it cost
+
+The image is named after a hash of its recipe (this file's RECIPE plus the Debian mirror), so it is built
+once per recipe and reused until the recipe changes. The root file system tarball is kept in the cache
+too: when podman's storage is wiped, importing it again costs seconds instead of a debootstrap.
+
+Everything the hosts need at test time is installed here, at build time: once running, hosts reach only
+the test world's loopback services (embedded AWS, instance metadata, package mirror).
+"""
+
+import argparse
+import glob
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+IMAGE_REPOSITORY = "localhost/iamkit-ec2-host"
+
+# What goes into the image. Changing anything here changes the hash, hence the image.
+RECIPE = {
+    "suite": "bookworm",
+    "variant": "minbase",
+    # systemd boots the host; python3 runs Ansible modules; python3-apt serves ansible.builtin.apt;
+    # python3-boto3 and python3-jsonschema run the test agent; gnupg, curl and ca-certificates are what
+    # the CloudWatch agent role uses to fetch and verify the package.
+    "include": [
+        "systemd", "systemd-sysv", "dbus", "sudo", "procps",
+        "python3", "python3-apt", "python3-boto3", "python3-jsonschema",
+        "gnupg", "ca-certificates", "curl",
+    ],
+    # Units that wait for hardware or consoles a container does not have.
+    "mask": [
+        "systemd-udevd.service", "systemd-udev-trigger.service", "getty@tty1.service",
+        "console-getty.service", "systemd-logind.service", "apt-daily.timer", "apt-daily-upgrade.timer",
+    ],
+    "revision": 1,
+}
+
+# root lacks CAP_SYS_RESOURCE here, and crun cannot run in this machine's hybrid cgroup mode
+# (../shared/ENVIRONMENT.md): both settings are needed for any podman container on this machine.
+CONTAINERS_CONF = """[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+
+[engine]
+runtime = "runc"
+"""
+
+
+def cache_dir(path=None):
+    default = os.path.join(os.path.expanduser("~"), ".cache", "iamkit-ec2")
+    folder = path or os.environ.get("IAMKIT_CACHE_DIR") or default
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+def podman_env(cache=None):
+    """Environment for podman: writes the containers.conf the machine needs and points CONTAINERS_CONF at it."""
+    conf = os.path.join(cache_dir(cache), "containers.conf")
+    if not os.path.exists(conf) or open(conf).read() != CONTAINERS_CONF:
+        with open(conf, "w") as handle:
+            handle.write(CONTAINERS_CONF)
+    env = dict(os.environ)
+    env["CONTAINERS_CONF"] = conf
+    return env
+
+
+def debian_mirror():
+    """The Debian mirror apt is configured with (IAMKIT_DEBIAN_MIRROR overrides)."""
+    if os.environ.get("IAMKIT_DEBIAN_MIRROR"):
+        return os.environ["IAMKIT_DEBIAN_MIRROR"]
+    for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
+        mirror = mirror_from_deb822(open(path).read())
+        if mirror:
+            return mirror
+    for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")):
+        if os.path.exists(path):
+            mirror = mirror_from_one_line(open(path).read())
+            if mirror:
+                return mirror
+    return "http://deb.debian.org/debian"
+
+
+def mirror_from_deb822(text):
+    """First URI of a stanza that carries the plain bookworm suite (not -security/-updates)."""
+    for stanza in text.split("\n\n"):
+        fields = {}
+        for line in stanza.splitlines():
+            if ":" in line and not line.startswith("#"):
+                key, value = line.split(":", 1)
+                fields[key.strip()] = value.split()
+        if RECIPE["suite"] in fields.get("Suites", []) and fields.get("URIs"):
+            return fields["URIs"][0]
+    return None
+
+
+def mirror_from_one_line(text):
+    for line in text.splitlines():
+        words = line.split()
+        words = [word for word in words if not word.startswith("[")]
+        if len(words) >= 3 and words[0] == "deb" and words[2] == RECIPE["suite"]:
+            return words[1]
+    return None
+
+
+def recipe_hash(mirror=None):
+    recipe = dict(RECIPE, mirror=mirror or debian_mirror())
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def image_name(mirror=None):
+    return "%s:%s" % (IMAGE_REPOSITORY, recipe_hash(mirror))
+
+
+def image_exists(name, env):
+    return subprocess.run(["podman", "image", "exists", name], env=env, check=False).returncode == 0
+
+
+def build_rootfs(target, mirror):
+    """debootstrap the recipe into target and make it bootable as a container."""
+    subprocess.run(
+        ["debootstrap", "--variant=" + RECIPE["variant"], "--include=" + ",".join(RECIPE["include"]),
+         RECIPE["suite"], target, mirror],
+        check=True, stdout=subprocess.DEVNULL,
+    )
+    for unit in RECIPE["mask"]:
+        link = os.path.join(target, "etc", "systemd", "system", unit)
+        if not os.path.lexists(link):
+            os.symlink("/dev/null", link)
+    # An empty machine-id makes each container get its own at boot, as cloud images do.
+    with open(os.path.join(target, "etc", "machine-id"), "w"):
+        pass
+    shutil.rmtree(os.path.join(target, "var", "cache", "apt", "archives"), ignore_errors=True)
+    os.makedirs(os.path.join(target, "var", "cache", "apt", "archives", "partial"), exist_ok=True)
+
+
+def ensure_image(cache=None, log=print):
+    """Name of the host image, building or importing it when missing. Returns (name, how, seconds)."""
+    started = time.monotonic()
+    env = podman_env(cache)
+    mirror = debian_mirror()
+    name = image_name(mirror)
+    if image_exists(name, env):
+        return name, "cached", time.monotonic() - started
+    tarball = os.path.join(cache_dir(cache), "host-%s.tar" % recipe_hash(mirror))
+    how = "imported from cached root file system"
+    if not os.path.exists(tarball):
+        how = "built"
+        log("host image: debootstrap %s from %s (once per recipe)" % (RECIPE["suite"], mirror))
+        work = tempfile.mkdtemp(prefix="iamkit-rootfs-", dir=cache_dir(cache))
+        try:
+            build_rootfs(work, mirror)
+            partial = tarball + ".partial"
+            subprocess.run(["tar", "-C", work, "--numeric-owner", "-cf", partial, "."], check=True)
+            os.replace(partial, tarball)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    with open(tarball, "rb") as handle:
+        subprocess.run(["podman", "import", "--quiet", "--change", "CMD=/lib/systemd/systemd", "-", name],
+                       stdin=handle, env=env, check=True, stdout=subprocess.DEVNULL)
+    return name, how, time.monotonic() - started
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
+    parser.add_argument("command", choices=["build", "name"])
+    parser.add_argument("--cache", help="cache folder (default $IAMKIT_CACHE_DIR or ~/.cache/iamkit-ec2)")
+    args = parser.parse_args(argv)
+    if args.command == "name":
+        print(image_name())
+        return
+    name, how, seconds = ensure_image(args.cache, log=lambda text: print(text, file=sys.stderr))
+    print("host image %s: %s in %.1f s" % (name, how, seconds))
+
+
+if __name__ == "__main__":
+    main()

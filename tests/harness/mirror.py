@@ -1,0 +1,194 @@
+#!/usr/bin/env python
+"""The package mirror of the test world: AWS's CloudWatch agent bucket, laid out on 127.0.0.1.
+
+    python tests/harness/mirror.py publish --root DIR --gnupg DIR   # build, sign and lay out the packages
+    python tests/harness/mirror.py serve --root DIR --state FILE    # serve DIR until SIGTERM
+
+Layout, as in the real bucket (../shared/cloudwatch-agent/FACTS.md):
+    <platform>/<arch>/<version|latest>/amazon-cloudwatch-agent.<deb|rpm>   and .sig beside each
+    info/latest/CWAGENT_VERSION
+    assets/amazon-cloudwatch-agent.gpg                                     the public key (armored)
+and, for refusal tests, `tampered/` holding the same tree with every package altered by one byte and its
+original signature kept: a download from there must fail signature verification.
+
+The signing key is made by the tests (`gpg --batch --gen-key`, no passphrase) in the world's state folder;
+it is never committed and never leaves that folder.
+"""
+
+import argparse
+import hashlib
+import http.server
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+PACKAGE = "amazon-cloudwatch-agent"
+# Oldest first; the last is `latest`. Two versions let tests pin one and upgrade to the other.
+VERSIONS = ["1.300063.0b1312", "1.300064.0b1337"]
+# Platforms and architectures the real bucket carries (no debian/arm64: AWS sends Debian arm64 to ubuntu).
+DEB_TARGETS = [("debian", "amd64"), ("ubuntu", "amd64"), ("ubuntu", "arm64")]
+RPM_TARGETS = [("amazon_linux", "amd64"), ("amazon_linux", "arm64"), ("redhat", "amd64"), ("redhat", "arm64"),
+               ("centos", "amd64"), ("suse", "amd64"), ("suse", "arm64"), ("oracle_linux", "amd64")]
+KEY_NAME = "iamkit.ec2 test CloudWatch agent signing key"
+
+
+def package_builder():
+    """tests/agent_package/build.py, loaded by path: a plain `import build` could find PyPI's `build`."""
+    import importlib.util
+
+    name = "iamkit_agent_package_build"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "tests", "agent_package", "build.py"))
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    return sys.modules[name]
+
+
+def gpg(gnupg_home, *args, **kwargs):
+    os.makedirs(gnupg_home, mode=0o700, exist_ok=True)
+    return subprocess.run(["gpg", "--homedir", gnupg_home, "--batch", "--quiet"] + list(args),
+                          check=True, capture_output=True, **kwargs)
+
+
+def make_key(gnupg_home):
+    """The test signing key: fingerprint of the one in gnupg_home, generated there when missing."""
+    listed = subprocess.run(["gpg", "--homedir", gnupg_home, "--batch", "--with-colons", "--list-secret-keys"],
+                            capture_output=True, text=True, check=False) if os.path.isdir(gnupg_home) else None
+    if listed is None or "fpr:" not in listed.stdout:
+        params = ("%%no-protection\nKey-Type: RSA\nKey-Length: 2048\nKey-Usage: sign\nName-Real: %s\n"
+                  "Expire-Date: 0\n%%commit\n" % KEY_NAME)
+        gpg(gnupg_home, "--gen-key", input=params.encode())
+        listed = subprocess.run(["gpg", "--homedir", gnupg_home, "--batch", "--with-colons", "--list-secret-keys"],
+                                capture_output=True, text=True, check=True)
+    return [line.split(":")[9] for line in listed.stdout.splitlines() if line.startswith("fpr:")][0]
+
+
+def source_hash():
+    """Hash of the agent package's source, to reuse built packages while it is unchanged."""
+    digest = hashlib.sha256(json.dumps(VERSIONS).encode())
+    folder = os.path.join(ROOT, "tests", "agent_package")
+    for base, dirs, names in sorted(os.walk(folder)):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(names):
+            if not name.endswith(".pyc"):
+                digest.update(name.encode())
+                digest.update(open(os.path.join(base, name), "rb").read())
+    return digest.hexdigest()[:12]
+
+
+def build_packages(cache, with_rpm):
+    """{(kind, arch, version): path} of built packages, reused from cache while the source is unchanged."""
+    build = package_builder()
+    folder = os.path.join(cache, "packages-" + source_hash())
+    built = {}
+    for version in VERSIONS:
+        for arch in ("amd64", "arm64"):
+            out = os.path.join(folder, version, arch)
+            deb = os.path.join(out, PACKAGE + ".deb")
+            if not os.path.exists(deb):
+                build.build_deb(version, arch, out + ".partial")
+                shutil.rmtree(out, ignore_errors=True)
+                os.rename(out + ".partial", out)
+            built[("deb", arch, version)] = deb
+            if with_rpm:
+                rpm = os.path.join(out, PACKAGE + ".rpm")
+                if not os.path.exists(rpm):
+                    build.build_rpm(version, arch, out)
+                built[("rpm", arch, version)] = rpm
+    return built
+
+
+def sign(gnupg_home, fingerprint, target):
+    gpg(gnupg_home, "--yes", "--local-user", fingerprint, "--output", target + ".sig", "--detach-sign", target)
+
+
+def tamper(source, target):
+    """Copy a package with one byte changed in the middle: same size, different content."""
+    data = bytearray(open(source, "rb").read())
+    data[len(data) // 2] ^= 0xFF
+    with open(target, "wb") as handle:
+        handle.write(data)
+
+
+def publish(root, gnupg_home, cache, with_rpm=None):
+    """Lay the bucket out under root; returns a summary (key fingerprint, versions, files)."""
+    build = package_builder()
+    if with_rpm is None:
+        with_rpm = build.can_build_rpm()
+    fingerprint = make_key(gnupg_home)
+    packages = build_packages(cache, with_rpm)
+    shutil.rmtree(root, ignore_errors=True)
+    files = []
+    targets = [("deb", target) for target in DEB_TARGETS] + ([("rpm", t) for t in RPM_TARGETS] if with_rpm else [])
+    for kind, (platform, arch) in targets:
+        for version in VERSIONS:
+            for label in [version] + (["latest"] if version == VERSIONS[-1] else []):
+                relative = os.path.join(platform, arch, label, "%s.%s" % (PACKAGE, kind))
+                target = os.path.join(root, relative)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                shutil.copyfile(packages[(kind, arch, version)], target)
+                sign(gnupg_home, fingerprint, target)
+                tampered = os.path.join(root, "tampered", relative)
+                os.makedirs(os.path.dirname(tampered), exist_ok=True)
+                tamper(target, tampered)
+                shutil.copyfile(target + ".sig", tampered + ".sig")
+                files.append(relative)
+    os.makedirs(os.path.join(root, "info", "latest"))
+    with open(os.path.join(root, "info", "latest", "CWAGENT_VERSION"), "w") as handle:
+        handle.write(VERSIONS[-1] + "\n")
+    os.makedirs(os.path.join(root, "assets"))
+    with open(os.path.join(root, "assets", "amazon-cloudwatch-agent.gpg"), "wb") as handle:
+        handle.write(gpg(gnupg_home, "--armor", "--export", fingerprint).stdout)
+    return {"fingerprint": fingerprint, "versions": VERSIONS, "latest": VERSIONS[-1], "rpm": with_rpm,
+            "files": files}
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def serve(root, state_path, port=0):
+    """Serve root on 127.0.0.1 until SIGTERM; the state file (url, pid) appears once it answers."""
+    def handler(*args, **kwargs):
+        return QuietHandler(*args, directory=root, **kwargs)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.daemon_threads = True
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    state = {"url": "http://127.0.0.1:%d" % server.server_address[1], "pid": os.getpid(), "root": root}
+    with open(state_path + ".tmp", "w") as handle:
+        json.dump(state, handle)
+    os.replace(state_path + ".tmp", state_path)
+    stop.wait()
+    server.shutdown()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
+    parser.add_argument("command", choices=["publish", "serve"])
+    parser.add_argument("--root", required=True, help="folder laid out like the bucket")
+    parser.add_argument("--gnupg", help="GnuPG home holding (or receiving) the test signing key")
+    parser.add_argument("--cache", default=os.path.join(os.path.expanduser("~"), ".cache", "iamkit-ec2"))
+    parser.add_argument("--state", help="state file for serve (url, pid)")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.command == "publish":
+        summary = publish(args.root, args.gnupg, args.cache)
+        print(json.dumps(dict(summary, files=len(summary["files"]))))
+    else:
+        serve(args.root, args.state, args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,375 @@
+#!/usr/bin/env python
+"""The test world: hosts that behave like EC2 instances, whose identity comes from their instance profile.
+
+    python tests/harness/world.py up --state DIR --hosts N     # start everything, print the set-up cost
+    python tests/harness/world.py status --state DIR           # what runs (no secrets)
+    python tests/harness/world.py env --state DIR              # export lines for the admin's AWS access
+    python tests/harness/world.py down --state DIR             # stop everything: no process or container left
+
+or from Python: `with World.running(state_dir, hosts=2) as world: ...`.
+
+What `up` starts, all on 127.0.0.1:
+- the embedded AWS (embedded_aws.py) with IAM authorization enforced and the `imds` extension;
+- per host, a moto EC2 instance and its own instance-metadata port (imds.py), answering for that instance;
+- the package mirror (mirror.py) with the test agent packages, signed by a key made here;
+- per host, a podman container of the host image (host_image.py) running systemd with host networking.
+Each host's systemd hands every service two addresses by default, as the network of an EC2 instance
+does: AWS_EC2_METADATA_SERVICE_ENDPOINT (its own metadata port) and AWS_ENDPOINT_URL (the embedded AWS).
+The inventory written to DIR/inventory.yml reaches the hosts with the containers.podman.podman connection;
+each host carries instance_id, imds_port and imds_url.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+import host_image  # noqa: E402
+import mirror  # noqa: E402
+from embedded_aws import EmbeddedAWS  # noqa: E402
+
+SHARED = os.environ.get("IAMKIT_SHARED_DIR", os.path.join(os.path.dirname(ROOT), "shared"))
+SCHEMA = os.path.join(SHARED, "cloudwatch-agent", "schema.json")
+SCHEMA_IN_HOST = "/usr/share/iamkit-test-agent/schema.json"
+LABEL = "iamkit-world"
+BOOT_TIMEOUT = 90
+
+
+class WorldError(Exception):
+    pass
+
+
+def label_value(state_dir):
+    return hashlib.sha256(os.path.abspath(state_dir).encode()).hexdigest()[:8]
+
+
+def schema_path(log=print):
+    """AWS's schema for the test agent, or None; a missing schema fails the world under CI=true."""
+    if os.path.exists(SCHEMA):
+        return SCHEMA
+    message = ("schema.json not found at %s (set IAMKIT_SHARED_DIR): the test agent will check JSON syntax "
+               "and top-level sections only" % SCHEMA)
+    if os.environ.get("CI") == "true":
+        raise WorldError(message + "; under CI=true this is a failure")
+    log("WARNING: " + message)
+    return None
+
+
+def wait_for_file(path, process, what, timeout=60):
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if process.poll() is not None:
+            raise WorldError("%s exited with %s" % (what, process.returncode))
+        if time.monotonic() > deadline:
+            process.kill()
+            raise WorldError("%s did not start within %ss" % (what, timeout))
+        time.sleep(0.1)
+
+
+def stop_pid(pid, timeout=15):
+    """SIGTERM one process we started, SIGKILL if it lingers; reap it when it is our child."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return
+        except ChildProcessError:
+            pass
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, TypeError):
+        return False
+    try:  # a zombie child of ours is not alive
+        return os.waitpid(pid, os.WNOHANG)[0] != pid
+    except ChildProcessError:
+        return True
+
+
+class World:
+    def __init__(self, state_dir, cache=None):
+        self.state_dir = os.path.abspath(state_dir)
+        self.cache = host_image.cache_dir(cache)
+        self.state_file = os.path.join(self.state_dir, "world.json")
+        self.state = {}
+        if os.path.exists(self.state_file):
+            with open(self.state_file) as handle:
+                self.state = json.load(handle)
+
+    # ----------------------------------------------------------------------------------- handles
+
+    @property
+    def aws(self):
+        return EmbeddedAWS.from_state(self.state["aws_state"])
+
+    @property
+    def hosts(self):
+        return self.state.get("hosts", [])
+
+    @property
+    def inventory_path(self):
+        return os.path.join(self.state_dir, "inventory.yml")
+
+    @property
+    def mirror_url(self):
+        return self.state["mirror"]["url"]
+
+    def host(self, name):
+        return next(host for host in self.hosts if host["name"] == name)
+
+    def podman(self, *args, check=True, **kwargs):
+        return subprocess.run(["podman"] + list(args), env=host_image.podman_env(self.cache), check=check,
+                              capture_output=True, text=True, **kwargs)
+
+    def exec(self, name, *command, check=False, env=None):
+        """Run a command in a host as root (as the podman connection does)."""
+        options = []
+        for key, value in (env or {}).items():
+            options += ["--env", "%s=%s" % (key, value)]
+        return self.podman("exec", *options, self.host(name)["container"], *command, check=check)
+
+    def save(self):
+        os.makedirs(self.state_dir, exist_ok=True)
+        with open(self.state_file + ".tmp", "w") as handle:
+            json.dump(self.state, handle, indent=1)
+        os.replace(self.state_file + ".tmp", self.state_file)
+
+    # ----------------------------------------------------------------------------------- up
+
+    def up(self, hosts=1, log=print):
+        """Start the whole world (stopping any previous one in this state folder first)."""
+        self.down()
+        os.makedirs(self.state_dir, exist_ok=True)
+        started = time.monotonic()
+        timings = {}
+        self.state = {"state_dir": self.state_dir, "label": label_value(self.state_dir), "hosts": [],
+                      "timings": timings}
+        self.save()
+        try:
+            schema = schema_path(log)
+            self.state["schema"] = schema
+            moment = time.monotonic()
+            image, how = host_image.ensure_image(self.cache, log=log)[:2]
+            timings["image"] = round(time.monotonic() - moment, 1)
+            self.state["image"] = {"name": image, "how": how}
+            self.save()
+            timings["aws"] = self.start_aws()
+            timings["mirror"] = self.start_mirror()
+            moment = time.monotonic()
+            for index in range(1, hosts + 1):
+                self.start_host("host%d" % index, image, schema)
+            self.wait_for_hosts()
+            timings["hosts"] = round(time.monotonic() - moment, 1)
+            self.write_inventory()
+        except BaseException:
+            self.down()
+            raise
+        timings["total"] = round(time.monotonic() - started, 1)
+        self.save()
+        log("world up in %.1f s: image %s %.1f s, embedded AWS %.1f s, mirror %.1f s, %d host(s) %.1f s"
+            % (timings["total"], how, timings["image"], timings["aws"], timings["mirror"], hosts,
+               timings["hosts"]))
+        log("inventory: %s" % self.inventory_path)
+        return self
+
+    def start_aws(self):
+        moment = time.monotonic()
+        path = os.path.join(self.state_dir, "aws.json")
+        self.state["aws_state"] = path
+        aws = EmbeddedAWS.start(path, enforce_iam=True, extensions=["imds"])
+        self.state["aws_pid"] = aws.state["pid"]
+        self.state["aws_endpoint"] = aws.endpoint
+        self.state["region"] = aws.region
+        self.save()
+        return round(time.monotonic() - moment, 1)
+
+    def start_mirror(self):
+        moment = time.monotonic()
+        root = os.path.join(self.state_dir, "mirror")
+        summary = mirror.publish(root, os.path.join(self.state_dir, "gnupg"), self.cache)
+        path = os.path.join(self.state_dir, "mirror.json")
+        if os.path.exists(path):
+            os.remove(path)
+        with open(path + ".log", "ab") as log_file:
+            process = subprocess.Popen(
+                [sys.executable, os.path.join(HERE, "mirror.py"), "serve", "--root", root, "--state", path],
+                stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.state["mirror"] = {"pid": process.pid, "root": root, "fingerprint": summary["fingerprint"],
+                                "versions": summary["versions"], "rpm": summary["rpm"]}
+        self.save()
+        wait_for_file(path, process, "package mirror")
+        with open(path) as handle:
+            self.state["mirror"]["url"] = json.load(handle)["url"]
+        self.save()
+        return round(time.monotonic() - moment, 1)
+
+    def start_host(self, name, image, schema):
+        """A moto instance, its metadata port, and the container that plays it."""
+        aws = self.aws
+        ec2 = aws.client("ec2")
+        ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+        instance_id = ec2.run_instances(
+            ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1,
+            TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": name}]}],
+        )["Instances"][0]["InstanceId"]
+        endpoint = aws.control("imds", "POST", {"instance_id": instance_id})
+        container = "iamkit-world-%s-%s" % (self.state["label"], name)
+        host = {"name": name, "container": container, "instance_id": instance_id,
+                "imds_port": endpoint["port"], "imds_url": endpoint["url"]}
+        self.state["hosts"].append(host)
+        self.save()
+        host_dir = os.path.join(self.state_dir, "hosts", name)
+        os.makedirs(host_dir, exist_ok=True)
+        environment = ["AWS_EC2_METADATA_SERVICE_ENDPOINT=%s" % endpoint["url"],
+                       "AWS_ENDPOINT_URL=%s" % aws.endpoint]
+        if os.environ.get("CI") == "true":
+            environment.append("CWAGENT_SCHEMA_REQUIRED=1")
+        with open(os.path.join(host_dir, "world.conf"), "w") as handle:
+            handle.write("# The host's network, as the test world provides it.\n[Manager]\nDefaultEnvironment=%s\n"
+                         % " ".join(environment))
+        mounts = ["--volume", "%s:/etc/systemd/system.conf.d/iamkit-world.conf:ro"
+                  % os.path.join(host_dir, "world.conf")]
+        if schema:
+            mounts += ["--volume", "%s:%s:ro" % (schema, SCHEMA_IN_HOST)]
+        self.podman("run", "--detach", "--name", container, "--hostname", name, "--network", "host",
+                    "--systemd", "always", "--label", "%s=%s" % (LABEL, self.state["label"]), *mounts,
+                    image, "/lib/systemd/systemd")
+
+    def wait_for_hosts(self):
+        """Until systemd in every host has finished booting (the bus appears a moment after start)."""
+        for host in self.hosts:
+            deadline = time.monotonic() + BOOT_TIMEOUT
+            while True:
+                result = self.podman("exec", host["container"], "systemctl", "is-system-running", "--wait",
+                                     check=False)
+                if result.stdout.strip() in ("running", "degraded"):
+                    break
+                if time.monotonic() > deadline:
+                    raise WorldError("%s did not boot: %s %s" % (host["name"], result.stdout, result.stderr))
+                time.sleep(0.3)
+
+    def write_inventory(self):
+        """YAML inventory (JSON is YAML) for ansible-playbook and Molecule."""
+        hosts = {}
+        for host in self.hosts:
+            hosts[host["name"]] = {
+                "ansible_connection": "containers.podman.podman",
+                "ansible_host": host["container"],
+                "ansible_python_interpreter": "/usr/bin/python3",
+                "instance_id": host["instance_id"],
+                "imds_port": host["imds_port"],
+                "imds_url": host["imds_url"],
+            }
+        inventory = {"all": {
+            "vars": {"aws_endpoint_url": self.state["aws_endpoint"], "aws_region": self.state["region"],
+                     "cloudwatch_agent_mirror_url": self.mirror_url, "iamkit_world_state": self.state_dir},
+            "children": {"world_hosts": {"hosts": hosts}},
+        }}
+        with open(self.inventory_path, "w") as handle:
+            handle.write("# Written by tests/harness/world.py up; JSON is valid YAML.\n")
+            json.dump(inventory, handle, indent=2)
+
+    # ----------------------------------------------------------------------------------- down, status
+
+    def down(self):
+        """Stop everything this state folder started; safe to call twice or on a half-started world."""
+        label = self.state.get("label") or label_value(self.state_dir)
+        listed = self.podman("ps", "--all", "--quiet", "--filter", "label=%s=%s" % (LABEL, label), check=False)
+        containers = set(listed.stdout.split()) | set(host["container"] for host in self.hosts)
+        if containers:
+            self.podman("rm", "--force", "--time", "0", *sorted(containers), check=False)
+        if self.state.get("aws_pid"):
+            stop_pid(self.state["aws_pid"])
+        if self.state.get("mirror", {}).get("pid"):
+            stop_pid(self.state["mirror"]["pid"])
+        for name in ("aws.json", "mirror.json", "inventory.yml", "world.json"):
+            path = os.path.join(self.state_dir, name)
+            if os.path.exists(path):
+                os.remove(path)
+        for name in ("gnupg", "mirror", "hosts"):
+            shutil.rmtree(os.path.join(self.state_dir, name), ignore_errors=True)
+        self.state = {}
+
+    def status(self):
+        """What is running, without keys: parts, hosts and their containers' states."""
+        if not self.state:
+            return {"up": False, "state_dir": self.state_dir}
+        running = {}
+        for host in self.hosts:
+            inspected = self.podman("inspect", "--format", "{{.State.Status}}", host["container"], check=False)
+            running[host["name"]] = inspected.stdout.strip() or "absent"
+        return {
+            "up": True, "state_dir": self.state_dir, "image": self.state.get("image"),
+            "embedded_aws": {"endpoint": self.state.get("aws_endpoint"), "alive": pid_alive(self.state.get("aws_pid"))},
+            "mirror": {"url": self.state.get("mirror", {}).get("url"),
+                       "alive": pid_alive(self.state.get("mirror", {}).get("pid"))},
+            "hosts": [dict(host, container_state=running[host["name"]]) for host in self.hosts],
+            "inventory": self.inventory_path, "timings": self.state.get("timings"),
+        }
+
+    @classmethod
+    @contextmanager
+    def running(cls, state_dir, hosts=1, cache=None, log=print):
+        world = cls(state_dir, cache).up(hosts, log=log)
+        try:
+            yield world
+        finally:
+            world.down()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
+    parser.add_argument("command", choices=["up", "down", "status", "env"])
+    parser.add_argument("--state", default=os.path.join(ROOT, "tests", "output", "world"),
+                        help="state folder (default tests/output/world)")
+    parser.add_argument("--hosts", type=int, default=1, help="number of hosts for up")
+    parser.add_argument("--cache", help="cache folder (default $IAMKIT_CACHE_DIR or ~/.cache/iamkit-ec2)")
+    args = parser.parse_args(argv)
+    world = World(args.state, args.cache)
+    if args.command == "up":
+        try:
+            world.up(args.hosts)
+        except (WorldError, subprocess.CalledProcessError, RuntimeError) as error:
+            detail = getattr(error, "stderr", "") or ""
+            print("world up failed: %s %s" % (error, detail), file=sys.stderr)
+            return 1
+    elif args.command == "down":
+        world.down()
+        print("world down: %s" % world.state_dir)
+    elif args.command == "status":
+        print(json.dumps(world.status(), indent=1))
+    elif args.command == "env":
+        if not world.state:
+            print("world is not up (%s)" % world.state_dir, file=sys.stderr)
+            return 1
+        for key, value in world.aws.env().items():
+            print("export %s=%s" % (key, value))
+        print("export CONTAINERS_CONF=%s" % host_image.podman_env(world.cache)["CONTAINERS_CONF"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""The aws_fidelity extension in the embedded AWS server process: moto answering as AWS does, and faults."""
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from embedded_aws import EmbeddedAWS
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    aws = EmbeddedAWS.start(str(tmp_path_factory.mktemp("fidelity") / "aws.json"), extensions=["aws_fidelity"])
+    yield aws
+    aws.stop()
+
+
+@pytest.fixture
+def world(server):
+    server.reset()
+    server.control("faults", "DELETE")
+    ec2, iam = server.client("ec2"), server.client("iam")
+    ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    for name in ("web", "db"):
+        iam.create_instance_profile(InstanceProfileName=name)
+
+    def instances(count):
+        return [i["InstanceId"] for i in ec2.run_instances(ImageId=ami, MinCount=count, MaxCount=count)["Instances"]]
+
+    return ec2, instances
+
+
+def error_code(raised):
+    return raised.value.response["Error"]["Code"]
+
+
+def test_state_file_says_the_extension_is_loaded(server):
+    assert server.state["extras"]["aws_fidelity"] is True
+
+
+def test_max_results_is_honoured_with_next_token(world):
+    ec2, instances = world
+    ids = instances(12)
+    for i in ids:
+        ec2.associate_iam_instance_profile(IamInstanceProfile={"Name": "web"}, InstanceId=i)
+    seen, token, sizes = [], None, []
+    while True:
+        page = ec2.describe_iam_instance_profile_associations(MaxResults=5, **({"NextToken": token} if token else {}))
+        sizes.append(len(page["IamInstanceProfileAssociations"]))
+        seen += [a["InstanceId"] for a in page["IamInstanceProfileAssociations"]]
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert sizes == [5, 5, 2] and sorted(seen) == sorted(ids)
+    assert len(ec2.describe_iam_instance_profile_associations(MaxResults=1000)["IamInstanceProfileAssociations"]) == 12
+
+
+def test_max_results_above_1000_is_refused(world):
+    ec2, _instances = world
+    with pytest.raises(ClientError) as raised:
+        ec2.describe_iam_instance_profile_associations(MaxResults=1001)
+    assert error_code(raised) == "InvalidParameterValue" and "5 and 1000" in str(raised.value)
+
+
+def test_more_than_200_filter_values_are_refused(world):
+    ec2, _instances = world
+    values = ["i-%017x" % n for n in range(201)]
+    with pytest.raises(ClientError) as raised:
+        ec2.describe_iam_instance_profile_associations(Filters=[{"Name": "instance-id", "Values": values}])
+    assert error_code(raised) == "FilterLimitExceeded"
+    assert ec2.describe_instances(Filters=[{"Name": "instance-id", "Values": values[:200]}])["Reservations"] == []
+
+
+def test_replace_refused_on_a_stopped_instance_and_shown_by_describe_instances(world):
+    ec2, instances = world
+    running, stopped = instances(2)
+    ids = {}
+    for i in (running, stopped):
+        ids[i] = ec2.associate_iam_instance_profile(
+            IamInstanceProfile={"Name": "db"}, InstanceId=i)["IamInstanceProfileAssociation"]["AssociationId"]
+    ec2.stop_instances(InstanceIds=[stopped])
+    with pytest.raises(ClientError) as raised:
+        ec2.replace_iam_instance_profile_association(IamInstanceProfile={"Name": "web"}, AssociationId=ids[stopped])
+    assert error_code(raised) == "IncorrectState" and "not the active association" in str(raised.value)
+    ec2.replace_iam_instance_profile_association(IamInstanceProfile={"Name": "web"}, AssociationId=ids[running])
+    shown = ec2.describe_instances(InstanceIds=[running, stopped])["Reservations"]
+    profiles = dict((i["InstanceId"], i["IamInstanceProfile"]["Arn"]) for r in shown for i in r["Instances"])
+    assert profiles[running].endswith("/web") and profiles[stopped].endswith("/db")
+
+
+def test_injected_invalid_profile_then_success(server, world):
+    ec2, instances = world
+    (instance,) = instances(1)
+    pending = server.control("faults", "POST", {"action": "AssociateIamInstanceProfile", "count": 2,
+                                                "kind": "invalid_profile"})
+    assert pending == [{"action": "AssociateIamInstanceProfile", "count": 2, "kind": "invalid_profile"}]
+    for _attempt in range(2):
+        with pytest.raises(ClientError) as raised:
+            ec2.associate_iam_instance_profile(IamInstanceProfile={"Name": "web"}, InstanceId=instance)
+        assert error_code(raised) == "InvalidParameterValue"
+        assert "Invalid IAM Instance Profile name" in str(raised.value) and "(web)" in str(raised.value)
+    assert server.control("faults") == []
+    ec2.associate_iam_instance_profile(IamInstanceProfile={"Name": "web"}, InstanceId=instance)
+
+
+def test_injected_throttling_is_a_503_request_limit_exceeded(server, world):
+    ec2, instances = world
+    (instance,) = instances(1)
+    server.control("faults", "POST", {"action": "AssociateIamInstanceProfile", "count": 1, "kind": "throttle"})
+    server.reset_calls()
+    no_retries = server.client("ec2", config=Config(retries={"total_max_attempts": 1}))
+    with pytest.raises(ClientError) as raised:
+        no_retries.associate_iam_instance_profile(IamInstanceProfile={"Name": "web"}, InstanceId=instance)
+    assert error_code(raised) == "RequestLimitExceeded"
+    assert [(c["action"], c["status"]) for c in server.calls()] == [("AssociateIamInstanceProfile", 503)]
+
+
+def test_custom_fault_and_clearing(server, world):
+    ec2, _instances = world
+    server.control("faults", "POST", {"action": "DescribeInstances", "count": 3, "code": "UnauthorizedOperation",
+                                      "message": "You are not authorized", "status": 403})
+    with pytest.raises(ClientError) as raised:
+        ec2.describe_instances()
+    assert error_code(raised) == "UnauthorizedOperation"
+    assert server.control("faults")[0]["count"] == 2
+    assert server.control("faults", "DELETE") == []
+    ec2.describe_instances()
+    assert "error" in server.control("faults", "POST", {"action": "X", "kind": "nonsense"})
