@@ -52,6 +52,10 @@ class ProfileError(Exception):
 
 # ----------------------------------------------------------------------------------------- input
 
+class RoleMissing(ProfileError):
+    """The role named for the profile does not exist."""
+
+
 def role_name(option, value):
     """The role name for `value` (a name or a role ARN); "" stays "" (empty the profile)."""
     if value is None or value == "":
@@ -110,7 +114,7 @@ def read_role(iam, role):
         found = iam.get_role(RoleName=name)["Role"]
     except ClientError as error:
         if error_code(error) == "NoSuchEntity":
-            raise ProfileError("role %r does not exist: create it first (iamkit.ec2.iam_role)" % role) from None
+            raise RoleMissing("role %r does not exist: create it first (iamkit.ec2.iam_role)" % role) from None
         raise
     if role.startswith("arn:") and found["Arn"] != role:
         raise ProfileError("role %r does not exist: the role named %s has ARN %s" % (role, name, found["Arn"]))
@@ -215,7 +219,7 @@ def _same_role(current, wanted):
     return current[key] == wanted
 
 
-def plan_present(iam, current, name, path=None, role=None, tags=None, purge_tags=True):
+def plan_present(iam, current, name, path=None, role=None, tags=None, purge_tags=True, check_mode=False):
     """Plan for state=present: (plan, predicted raw profile, warnings).
 
     `current` is read_profile's answer. GetRole is called only when the role must change, so the role is
@@ -237,7 +241,7 @@ def plan_present(iam, current, name, path=None, role=None, tags=None, purge_tags
                 "delete and recreate it to move it" % (name, current["Path"], path)
             )
         _plan_tags(plan, predicted, name, tags, purge_tags)
-    _plan_role(iam, plan, predicted, name, role)
+    _plan_role(iam, plan, predicted, name, role, warnings if check_mode else None)
     return plan, predicted, warnings
 
 
@@ -252,10 +256,10 @@ def _plan_tags(plan, predicted, name, tags, purge_tags):
     predicted["Tags"] = dict_to_tags(plan.after["tags"])
 
 
-def _plan_role(iam, plan, predicted, name, role):
+def _plan_role(iam, plan, predicted, name, role, check_mode_warnings=None):
     if role is None or (role == "" and plan.after["role"] is None) or (role and _same_role(plan.after, role)):
         return
-    new_role = read_role(iam, role) if role else None
+    new_role = _role_to_add(iam, role, check_mode_warnings) if role else None
     old_name = plan.after["role"]
     if old_name:
         # A profile holds one role: the old one must leave before the new one can enter.
@@ -266,6 +270,18 @@ def _plan_role(iam, plan, predicted, name, role):
     plan.after["role"] = new_role["RoleName"] if new_role else None
     plan.after["role_arn"] = new_role["Arn"] if new_role else None
     predicted["Roles"] = [new_role] if new_role else []
+
+
+def _role_to_add(iam, role, check_mode_warnings):
+    """The role, read. In check mode (warnings list given) a missing role is predicted instead, since an
+    earlier task of the same play (iam_role, itself in check mode) would have created it."""
+    try:
+        return read_role(iam, role)
+    except RoleMissing:
+        if check_mode_warnings is None:
+            raise
+    check_mode_warnings.append("role %s does not exist yet; check mode assumes an earlier task creates it" % role)
+    return {"RoleName": role_name("role", role), "Arn": role if role.startswith("arn:") else None}
 
 
 def plan_absent(current, associations, force=False):

@@ -414,8 +414,9 @@ def ensure(reader, writer_client, iam, params, check_mode=False, sleep=time.slee
     state = params.get("state", "present")
     profile = params.get("instance_profile")
     profile_arn = None
+    warnings = []
     if state == "present":
-        profile_arn = get_instance_profile(iam, profile)["arn"]
+        profile_arn = _profile_arn(iam, profile, check_mode, warnings)
     if params.get("instance_ids") is not None:
         ids = list(dict.fromkeys(params["instance_ids"]))
         instances = instances_by_ids(reader, ids) if ids else {}
@@ -428,7 +429,8 @@ def ensure(reader, writer_client, iam, params, check_mode=False, sleep=time.slee
     else:
         plan = plan_absent(instances, current, profile)
     results = planned_results(instances, current, plan, profile_arn)
-    result = {"associations": results, "instance_profile_arn": profile_arn, "changes": plan.summaries}
+    result = {"associations": results, "instance_profile_arn": profile_arn, "changes": plan.summaries,
+              "warnings": warnings}
     if check_mode:
         return bool(plan), result, plan.diff()
 
@@ -449,6 +451,20 @@ def ensure(reader, writer_client, iam, params, check_mode=False, sleep=time.slee
             raise ApplyFailed("timed out after %ss waiting for the associations of %s to become associated"
                               % (params.get("wait_timeout", 300), ", ".join(waiting)), result)
     return bool(plan), result, plan.diff()
+
+
+def _profile_arn(iam, profile, check_mode, warnings):
+    """The profile's ARN. In check mode a missing profile is predicted, since an earlier task of the same
+    play (iam_instance_profile, itself in check mode) would have created it: a warning, not a failure."""
+    try:
+        return get_instance_profile(iam, profile)["arn"]
+    except ProfileNotFound:
+        if not check_mode or profile.startswith("arn:"):
+            raise
+    warnings.append(
+        "instance profile %s does not exist yet; check mode assumes an earlier task creates it" % profile
+    )
+    return "arn:aws:iam::<account>:instance-profile/%s" % profile
 
 
 def _some(ids, limit=20):

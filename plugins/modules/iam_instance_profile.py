@@ -229,7 +229,7 @@ def plan_for(module, iam, current):
         return profiles.plan_absent(current, associations, params["force"]), None
     plan, predicted, warnings = profiles.plan_present(
         iam, current, params["name"], path=params["path"], role=params["role"],
-        tags=params["tags"], purge_tags=params["purge_tags"],
+        tags=params["tags"], purge_tags=params["purge_tags"], check_mode=module.check_mode,
     )
     for warning in warnings:
         module.warn(warning)

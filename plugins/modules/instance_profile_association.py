@@ -235,6 +235,8 @@ def main():
         module.fail_json(msg=str(error), changed=bool(done), **error.results)
     except (BotoCoreError, ClientError) as error:
         module.fail_json_aws(error, msg="reading the instances and their associations failed; nothing was changed")
+    for warning in result.pop("warnings"):
+        module.warn(warning)
     if module._diff:
         result["diff"] = diff
     module.exit_json(changed=changed, **result)

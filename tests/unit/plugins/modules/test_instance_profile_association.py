@@ -144,3 +144,19 @@ def test_info_by_ids_profile_filters_and_state(module_runner, calls, world):
     assert none["associations"] == [] and calls.writes == []
     bad = module_runner("instance_profile_association_info", dict(instance_ids=["i-bad"]))
     assert bad["failed"] and "instance_ids" in bad["msg"] and calls.actions == []
+
+
+def test_check_mode_predicts_a_profile_an_earlier_task_would_create(module_runner, calls, aws):
+    """In a check-mode play, iam_instance_profile reports the profile it would create; no failure here."""
+    ec2 = aws("ec2")
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    args = dict(instance_ids=[instance], instance_profile="not-created-yet")
+    result = module_runner("instance_profile_association", args, check_mode=True)
+    assert result["changed"] is True, result
+    assert any("not-created-yet" in str(w) and "check mode" in str(w) for w in result["warnings"])
+    assert calls.writes == []
+    assert ec2.describe_iam_instance_profile_associations()["IamInstanceProfileAssociations"] == []
+    refused = module_runner("instance_profile_association", args)
+    assert refused["failed"] is True and "not-created-yet" in refused["msg"]
+    assert calls.writes == []
