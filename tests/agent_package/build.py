@@ -23,13 +23,13 @@ RPM_ARCH = {"amd64": "x86_64", "arm64": "aarch64"}
 SOURCE_DATE_EPOCH = "1700000000"
 
 
-
 def install_agent(target):
     """agent.py under a command name, run by the host's python3 (Debian has no `python` command)."""
     with open(os.path.join(HERE, "agent.py")) as handle:
         source = handle.read()
     with open(target, "w") as handle:
         handle.write("#!/usr/bin/python3\n" + source.split("\n", 1)[1])
+
 
 def install_tree(root, version):
     """Lay out the package's files under root, as they land on the host."""
