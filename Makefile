@@ -5,9 +5,9 @@ PY := $(VENV)/bin/python
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(abspath tests/output/collections)
 export ANSIBLE_PYTHON_INTERPRETER := $(abspath $(VENV))/bin/python
-LAYERS := lint sanity unit integration world molecule
+LAYERS := lint sanity unit integration reliability world molecule
 
-.PHONY: help venv demo test $(LAYERS) collection-link build bench clean
+.PHONY: help venv demo test $(LAYERS) collection-link build bench reliability-report clean
 
 help:
 	@echo "make demo   - the main job: end-to-end run against the embedded AWS"
@@ -48,6 +48,14 @@ unit: venv
 
 integration: venv
 	$(PY) -m pytest tests/integration -q
+
+# Faults survived, least privilege proven, bad input refused, nothing lost, no secret shown.
+reliability: venv collection-link
+	$(PY) -m pytest tests/reliability -q
+
+# docs/reliability.md and docs/permissions.md from measured figures (not part of make test).
+reliability-report: venv collection-link
+	$(PY) tests/reliability/report.py
 
 # The test world (podman hosts that behave like EC2 instances) proven on its own; needs root and podman.
 world: venv collection-link

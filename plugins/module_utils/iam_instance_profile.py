@@ -27,6 +27,7 @@ from ansible_collections.iamkit.ec2.plugins.module_utils.aws import plan_tags
 from ansible_collections.iamkit.ec2.plugins.module_utils.aws import tags_after
 from ansible_collections.iamkit.ec2.plugins.module_utils.aws import tags_to_dict
 from ansible_collections.iamkit.ec2.plugins.module_utils.plan import Plan
+from ansible_collections.iamkit.ec2.plugins.module_utils.retry import already_done_if
 from ansible_collections.iamkit.ec2.plugins.module_utils.retry import error_code
 from ansible_collections.iamkit.ec2.plugins.module_utils.retry import is_code
 from ansible_collections.iamkit.ec2.plugins.module_utils.retry import retry_while
@@ -119,6 +120,11 @@ def read_role(iam, role):
     if role.startswith("arn:") and found["Arn"] != role:
         raise ProfileError("role %r does not exist: the role named %s has ARN %s" % (role, name, found["Arn"]))
     return found
+
+
+def profile_holds_only(iam, name, role):
+    """True when the profile exists and holds exactly this role (AWS's LimitExceeded then means: done)."""
+    return [r["RoleName"] for r in (read_profile(iam, name) or {}).get("Roles") or []] == [role]
 
 
 def list_profiles(iam, path_prefix=None):
@@ -319,14 +325,22 @@ def appliers(iam, ec2=None, timeout=120):
         params = dict(InstanceProfileName=name, Path=path)
         if tags:
             params["Tags"] = dict_to_tags(tags)
-        iam.create_instance_profile(**params)
+        # Another run may create it between our read and this write: the profile is there, as wanted.
+        already_done_if(is_code("EntityAlreadyExists"), iam.create_instance_profile)(**params)
 
     def add_role(name, role):
         # Right after CreateInstanceProfile (or CreateRole in an earlier task) IAM may still answer
         # NoSuchEntity for either; both were read or created moments ago, so this is propagation.
-        retry_while(is_code("NoSuchEntity"),
-                    lambda: iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=role),
-                    timeout, sleep=sleep)
+        try:
+            retry_while(is_code("NoSuchEntity"),
+                        lambda: iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=role),
+                        timeout, sleep=sleep)
+        except ClientError as error:
+            # A profile holds one role: LimitExceeded while it holds this very role means another run added it.
+            if error_code(error) != "LimitExceeded":
+                raise
+            if not profile_holds_only(iam, name, role):
+                raise
 
     def remove_role(name, role):
         iam.remove_role_from_instance_profile(InstanceProfileName=name, RoleName=role)

@@ -16,8 +16,10 @@ import json
 from ansible_collections.iamkit.ec2.plugins.module_utils.aws import plan_tags
 from ansible_collections.iamkit.ec2.plugins.module_utils.aws import tags_after
 from ansible_collections.iamkit.ec2.plugins.module_utils.aws import tags_to_dict
+from ansible_collections.iamkit.ec2.plugins.module_utils.iam_instance_profile import profile_holds_only
 from ansible_collections.iamkit.ec2.plugins.module_utils.plan import Plan
 from ansible_collections.iamkit.ec2.plugins.module_utils.policy import policies_equal
+from ansible_collections.iamkit.ec2.plugins.module_utils.retry import already_done_if
 from ansible_collections.iamkit.ec2.plugins.module_utils.retry import error_code
 from ansible_collections.iamkit.ec2.plugins.module_utils.retry import is_code
 from ansible_collections.iamkit.ec2.plugins.module_utils.retry import retry_while
@@ -446,7 +448,19 @@ def appliers(iam, ec2, wait_timeout, created_role_name=None):
             "delete_role",
         )
     )
-    table["create_role"] = iam.create_role
+    # Another run (a second play, a parallel job) may create the role or the same-name profile, or fill it, first.
+    table["create_role"] = already_done_if(is_code("EntityAlreadyExists"), iam.create_role)
+    table["create_instance_profile"] = already_done_if(is_code("EntityAlreadyExists"), table["create_instance_profile"])
+    add_role = table["add_role_to_instance_profile"]
+
+    def add_role_unless_there(InstanceProfileName, RoleName):  # noqa: N803 (the API's parameter names)
+        try:
+            add_role(InstanceProfileName=InstanceProfileName, RoleName=RoleName)
+        except Exception as error:  # pylint: disable=broad-except
+            if error_code(error) != "LimitExceeded" or not profile_holds_only(iam, InstanceProfileName, RoleName):
+                raise
+
+    table["add_role_to_instance_profile"] = add_role_unless_there
     if ec2 is not None:
         table["disassociate_iam_instance_profile"] = ec2.disassociate_iam_instance_profile
     return table

@@ -18,19 +18,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.iamkit.ec2.plugins.module_utils.plan import Plan
-from ansible_collections.iamkit.ec2.plugins.module_utils.retry import (
-    error_code,
-    is_code,
-    is_code_and_message,
-    retry_while,
-    wait_until,
-)
-from ansible_collections.iamkit.ec2.plugins.module_utils.validate import (
-    InvalidInput,
-    check_instance_ids,
-    check_name,
-    check_range,
-)
+from ansible_collections.iamkit.ec2.plugins.module_utils.retry import error_code
+from ansible_collections.iamkit.ec2.plugins.module_utils.retry import is_code
+from ansible_collections.iamkit.ec2.plugins.module_utils.retry import is_code_and_message
+from ansible_collections.iamkit.ec2.plugins.module_utils.retry import retry_while
+from ansible_collections.iamkit.ec2.plugins.module_utils.retry import wait_until
+from ansible_collections.iamkit.ec2.plugins.module_utils.validate import InvalidInput
+from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_instance_ids
+from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_name
+from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_range
 
 try:
     from botocore.exceptions import ClientError
@@ -300,8 +296,17 @@ class Writer:
                 after_disassociate and (_OLD_ASSOCIATION_LINGERS(error) or _INSTANCE_IN_TRANSITION(error))
             )
 
-        answer = self._retry(lingering, lambda: self.ec2.associate_iam_instance_profile(
-            IamInstanceProfile={"Arn": self.profile_arn}, InstanceId=instance_id))
+        try:
+            answer = self._retry(lingering, lambda: self.ec2.associate_iam_instance_profile(
+                IamInstanceProfile={"Arn": self.profile_arn}, InstanceId=instance_id))
+        except ClientError as error:
+            # Another run associated this instance between our read and this write: done if with our profile.
+            if after_disassociate or not _OLD_ASSOCIATION_LINGERS(error):
+                raise
+            current = active_associations(self.ec2, [instance_id]).get(instance_id)
+            if not current or current["instance_profile_arn"] != self.profile_arn:
+                raise
+            return current
         return normalise_association(answer["IamInstanceProfileAssociation"])
 
     def _disassociate(self, association_id):

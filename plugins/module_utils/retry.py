@@ -63,3 +63,16 @@ def is_code(*codes):
 def is_code_and_message(code, text):
     """Predicate: the error has this code and its message contains `text` (case-insensitive)."""
     return lambda error: error_code(error) == code and text.lower() in error_message(error).lower()
+
+
+def already_done_if(predicate, method):
+    """`method`, where an error `predicate` accepts means another run made the same change first (a race
+    between two jobs converging the same resource): the call counts as done instead of failing."""
+    def call(**params):
+        try:
+            return method(**params)
+        except Exception as error:  # pylint: disable=broad-except
+            if not predicate(error):
+                raise
+            return None
+    return call

@@ -81,6 +81,10 @@ notes:
   - The return value has the same keys; RV(iam_instance_profile.create_date) is an ISO 8601 string, and
     in check mode a profile about to be created has no ARN, id or creation date yet (null).
   - RV(changes) lists the writes made or, in check mode, the writes that would be made.
+  - "Permissions needed (the minimal policy, tested under enforced IAM; see docs/permissions.md):
+    iam:GetInstanceProfile, iam:GetRole, iam:CreateInstanceProfile, iam:AddRoleToInstanceProfile,
+    iam:RemoveRoleFromInstanceProfile, iam:TagInstanceProfile, iam:UntagInstanceProfile, iam:DeleteInstanceProfile,
+    ec2:DescribeIamInstanceProfileAssociations, ec2:DisassociateIamInstanceProfile."
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -46,6 +46,8 @@ notes:
   - Tags are always returned, also when listing by path prefix or listing all. AWS leaves tags out of
     ListInstanceProfiles, so a listing makes one GetInstanceProfile call per profile after the list.
   - RV(iam_instance_profiles[].create_date) is an ISO 8601 string, and the list is sorted by name.
+  - "Permissions needed (the minimal policy, tested under enforced IAM; see docs/permissions.md):
+    iam:GetInstanceProfile, iam:ListInstanceProfiles, ec2:DescribeIamInstanceProfileAssociations."
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -148,14 +148,14 @@ notes:
     associated with instances is refused without O(force). Policy documents are compared by meaning.
   - "Throttling and transient errors are retried by botocore (standard retry mode); set O(aws_config) to
     change that, for example C({retries: {mode: adaptive, max_attempts: 20}})."
-  - "Permissions needed: iam:GetRole, iam:ListAttachedRolePolicies, iam:ListRolePolicies, iam:GetRolePolicy,
-    iam:GetPolicy (names not yet attached), iam:ListPolicies (names not found directly),
-    sts:GetCallerIdentity (names, and new roles), iam:CreateRole, iam:UpdateRole,
-    iam:UpdateAssumeRolePolicy, iam:PutRolePermissionsBoundary, iam:DeleteRolePermissionsBoundary,
-    iam:TagRole, iam:UntagRole, iam:AttachRolePolicy, iam:DetachRolePolicy, iam:PutRolePolicy,
-    iam:DeleteRolePolicy, iam:GetInstanceProfile, iam:CreateInstanceProfile, iam:AddRoleToInstanceProfile,
-    iam:ListInstanceProfilesForRole, iam:RemoveRoleFromInstanceProfile, iam:DeleteInstanceProfile,
-    iam:DeleteRole, ec2:DescribeIamInstanceProfileAssociations and (force) ec2:DisassociateIamInstanceProfile."
+  - "Permissions needed (the minimal policy, tested under enforced IAM; see docs/permissions.md): iam:GetRole,
+    iam:ListAttachedRolePolicies, iam:ListRolePolicies, iam:GetRolePolicy, iam:GetPolicy, iam:ListPolicies,
+    iam:CreateRole, iam:UpdateRole, iam:UpdateAssumeRolePolicy, iam:PutRolePermissionsBoundary,
+    iam:DeleteRolePermissionsBoundary, iam:TagRole, iam:UntagRole, iam:AttachRolePolicy, iam:DetachRolePolicy,
+    iam:PutRolePolicy, iam:DeleteRolePolicy, iam:GetInstanceProfile, iam:CreateInstanceProfile,
+    iam:AddRoleToInstanceProfile, iam:ListInstanceProfilesForRole, iam:RemoveRoleFromInstanceProfile,
+    iam:DeleteInstanceProfile, iam:DeleteRole, ec2:DescribeIamInstanceProfileAssociations,
+    ec2:DisassociateIamInstanceProfile."
 author:
   - iamkit.ec2 developers (@iamkit)
 """
@@ -440,6 +440,15 @@ def apply(module, iam, ec2, plan, params, creating):
         )
 
 
+def read_applied(module, iam, params, plan):
+    """The role as AWS shows it after the changes (ids and dates only AWS knows)."""
+    try:
+        return iam_role.read_role(iam, params["name"], inline_documents=params["inline_policies"] or ())
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+        module.fail_json_aws(error, msg="Changed role %s, then failed to read it back" % params["name"],
+                             changed=True, changes=plan.done)
+
+
 def main():
     module = AnsibleAWSModule(
         argument_spec=ARGUMENT_SPEC,
@@ -467,7 +476,7 @@ def main():
     if plan and not module.check_mode:
         apply(module, iam, ec2, plan, params, creating)
         if params["state"] == "present":
-            state = iam_role.read_role(iam, params["name"], inline_documents=params["inline_policies"] or ())
+            state = read_applied(module, iam, params, plan)
 
     result = dict(changed=bool(plan), iam_role=iam_role.to_result(state), changes=plan.summaries)
     if module._diff:

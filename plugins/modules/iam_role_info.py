@@ -36,8 +36,8 @@ extends_documentation_fragment:
 notes:
   - Each role costs four calls (GetRole, ListAttachedRolePolicies, ListRolePolicies,
     ListInstanceProfilesForRole); amazon.aws.iam_role_info makes the same reads.
-  - "Permissions needed: iam:GetRole, iam:ListRoles (without name), iam:ListAttachedRolePolicies,
-    iam:ListRolePolicies, iam:ListInstanceProfilesForRole."
+  - "Permissions needed (the minimal policy, tested under enforced IAM; see docs/permissions.md): iam:GetRole,
+    iam:ListRoles, iam:ListAttachedRolePolicies, iam:ListRolePolicies, iam:ListInstanceProfilesForRole."
 author:
   - iamkit.ec2 developers (@iamkit)
 """

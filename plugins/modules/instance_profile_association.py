@@ -90,6 +90,10 @@ notes:
     RV(associations) saying per instance what was done and what was not; running the task again completes the
     rest.
   - Supports check mode and diff mode (per instance, the profile ARN before and after).
+  - "Permissions needed (the minimal policy, tested under enforced IAM; see docs/permissions.md):
+    iam:GetInstanceProfile, ec2:DescribeInstances, ec2:DescribeIamInstanceProfileAssociations,
+    ec2:AssociateIamInstanceProfile, ec2:ReplaceIamInstanceProfileAssociation, ec2:DisassociateIamInstanceProfile;
+    on AWS also iam:PassRole on the role inside the profile."
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -183,12 +187,14 @@ changes:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
+
 from ansible_collections.iamkit.ec2.plugins.module_utils import instance_profile_association as association
 from ansible_collections.iamkit.ec2.plugins.module_utils.aws import client
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import InvalidInput
 
 try:
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import BotoCoreError
+    from botocore.exceptions import ClientError
 except ImportError:  # AnsibleAWSModule reports the missing botocore
     BotoCoreError = ClientError = Exception
 

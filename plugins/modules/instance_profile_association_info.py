@@ -46,6 +46,8 @@ options:
 notes:
   - amazon.aws has no module for this; M(amazon.aws.ec2_instance_info) shows an instance's profile but not the
     association's id or state.
+  - "Permissions needed (the minimal policy, tested under enforced IAM; see docs/permissions.md):
+    ec2:DescribeInstances, ec2:DescribeIamInstanceProfileAssociations."
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -108,12 +110,14 @@ associations:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
+
 from ansible_collections.iamkit.ec2.plugins.module_utils import instance_profile_association as association
 from ansible_collections.iamkit.ec2.plugins.module_utils.aws import client
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import InvalidInput
 
 try:
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import BotoCoreError
+    from botocore.exceptions import ClientError
 except ImportError:  # AnsibleAWSModule reports the missing botocore
     BotoCoreError = ClientError = Exception
 

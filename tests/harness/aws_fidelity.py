@@ -12,12 +12,10 @@ AWS in a way that would let a wrong module pass:
   otherwise; moto replaces on a stopped one too, hiding the disassociate-then-associate path.
 - After a replace, moto's DescribeInstances keeps the old profile; AWS shows the new one.
 
-Fault injection (front.controls["faults"], server only) answers chosen actions with AWS errors a given number of
-times: the "Invalid IAM Instance Profile" error AWS gives right after a profile is created (moto has no
-propagation delay) and RequestLimitExceeded throttling (moto never throttles).
+Faults AWS produces and moto does not (throttling, 5xx, propagation delay, races) belong to the `faults`
+extension (tests/harness/faults.py); this one only makes moto's answers right.
 """
 
-import threading
 from contextlib import contextmanager
 
 # AWS's per-call limit on filter values (EC2 API reference, "Filter" and FilterLimitExceeded).
@@ -119,85 +117,6 @@ def patched_moto():
         restore()
 
 
-# --------------------------------------------------------------------------------------------- faults
-
-def _invalid_profile(params):
-    if params.get("IamInstanceProfile.Arn"):
-        value, parameter, kind = params["IamInstanceProfile.Arn"], "iamInstanceProfile.arn", "ARN"
-    else:
-        value, parameter, kind = params.get("IamInstanceProfile.Name", ""), "iamInstanceProfile.name", "name"
-    # AWS's answer while a new instance profile has not yet reached EC2.
-    message = "Value (%s) for parameter %s is invalid. Invalid IAM Instance Profile %s" % (value, parameter, kind)
-    return "400 Bad Request", "InvalidParameterValue", message
-
-
-PRESETS = {
-    "invalid_profile": _invalid_profile,
-    "throttle": lambda params: ("503 Service Unavailable", "RequestLimitExceeded", "Request limit exceeded."),
-}
-
-
-def _error_body(code, message):
-    from xml.sax.saxutils import escape
-
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>%s</Code><Message>%s</Message>'
-        "</Error></Errors><RequestID>iamkit-fault</RequestID></Response>" % (escape(code), escape(message))
-    ).encode()
-
-
-class Faults:
-    """Pending injected errors, per action, consumed one per matching request."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.pending = []
-
-    def control(self, method, payload):
-        """POST {"action", "count", "kind": invalid_profile|throttle} or {"action", "count", "code", "message",
-        "status"} adds faults (optional "after": pass that many matching requests first); DELETE clears them;
-        every method answers with what is still pending."""
-        with self.lock:
-            if method == "POST":
-                fault = dict(payload)
-                if fault.get("kind") not in (None,) + tuple(PRESETS):
-                    return {"error": "kind must be one of %s" % ", ".join(sorted(PRESETS))}
-                fault["count"] = int(fault.get("count", 1))
-                self.pending.append(fault)
-            elif method == "DELETE":
-                self.pending = []
-            return [dict((k, v) for k, v in f.items()) for f in self.pending]
-
-    def take(self, action):
-        with self.lock:
-            for fault in self.pending:
-                if fault["action"] == action and fault.get("after", 0) > 0:
-                    # Let this many matching requests through first: a failure mid-way through a batch.
-                    fault["after"] -= 1
-                    return None
-                if fault["action"] == action and fault["count"] > 0:
-                    fault["count"] -= 1
-                    if fault["count"] == 0:
-                        self.pending.remove(fault)
-                    return fault
-        return None
-
-    def hook(self, call):
-        fault = self.take(call["action"])
-        if fault is None:
-            return None
-        if fault.get("kind"):
-            status, code, message = PRESETS[fault["kind"]](call["params"])
-        else:
-            status = fault.get("status", 400)
-            status = status if isinstance(status, str) else "%d Injected Fault" % status
-            code, message = fault.get("code", "InternalError"), fault.get("message", "injected fault")
-        return status, [("Content-Type", "text/xml")], _error_body(code, message)
-
-
 def install(front):
     patch_moto()
-    faults = Faults()
-    front.hooks.append(faults.hook)
-    front.controls["faults"] = faults.control
     front.state["extras"]["aws_fidelity"] = True

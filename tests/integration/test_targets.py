@@ -14,7 +14,7 @@ TARGETS = os.path.join(HERE, "targets")
 # Targets that are helpers for the others, not tests of their own.
 HELPERS = {"setup_call_log"}
 # Extensions of the embedded AWS that make it answer as AWS does where moto differs (see each module).
-EXTENSIONS = ["aws_fidelity"]
+EXTENSIONS = ["aws_fidelity", "faults"]
 
 
 def target_names():

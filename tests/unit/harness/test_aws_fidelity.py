@@ -1,7 +1,8 @@
-"""The aws_fidelity extension in the embedded AWS server process: moto answering as AWS does, and faults."""
+"""The aws_fidelity extension in the embedded AWS server process: moto answering as AWS does.
+
+The faults (throttling, propagation delay, races) have their own extension, tested in tests/reliability."""
 
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from embedded_aws import EmbeddedAWS
 
@@ -16,7 +17,6 @@ def server(tmp_path_factory):
 @pytest.fixture
 def world(server):
     server.reset()
-    server.control("faults", "DELETE")
     ec2, iam = server.client("ec2"), server.client("iam")
     ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
     for name in ("web", "db"):
@@ -84,43 +84,3 @@ def test_replace_refused_on_a_stopped_instance_and_shown_by_describe_instances(w
     shown = ec2.describe_instances(InstanceIds=[running, stopped])["Reservations"]
     profiles = dict((i["InstanceId"], i["IamInstanceProfile"]["Arn"]) for r in shown for i in r["Instances"])
     assert profiles[running].endswith("/web") and profiles[stopped].endswith("/db")
-
-
-def test_injected_invalid_profile_then_success(server, world):
-    ec2, instances = world
-    (instance,) = instances(1)
-    pending = server.control("faults", "POST", {"action": "AssociateIamInstanceProfile", "count": 2,
-                                                "kind": "invalid_profile"})
-    assert pending == [{"action": "AssociateIamInstanceProfile", "count": 2, "kind": "invalid_profile"}]
-    for _attempt in range(2):
-        with pytest.raises(ClientError) as raised:
-            ec2.associate_iam_instance_profile(IamInstanceProfile={"Name": "web"}, InstanceId=instance)
-        assert error_code(raised) == "InvalidParameterValue"
-        assert "Invalid IAM Instance Profile name" in str(raised.value) and "(web)" in str(raised.value)
-    assert server.control("faults") == []
-    ec2.associate_iam_instance_profile(IamInstanceProfile={"Name": "web"}, InstanceId=instance)
-
-
-def test_injected_throttling_is_a_503_request_limit_exceeded(server, world):
-    ec2, instances = world
-    (instance,) = instances(1)
-    server.control("faults", "POST", {"action": "AssociateIamInstanceProfile", "count": 1, "kind": "throttle"})
-    server.reset_calls()
-    no_retries = server.client("ec2", config=Config(retries={"total_max_attempts": 1}))
-    with pytest.raises(ClientError) as raised:
-        no_retries.associate_iam_instance_profile(IamInstanceProfile={"Name": "web"}, InstanceId=instance)
-    assert error_code(raised) == "RequestLimitExceeded"
-    assert [(c["action"], c["status"]) for c in server.calls()] == [("AssociateIamInstanceProfile", 503)]
-
-
-def test_custom_fault_and_clearing(server, world):
-    ec2, _instances = world
-    server.control("faults", "POST", {"action": "DescribeInstances", "count": 3, "code": "UnauthorizedOperation",
-                                      "message": "You are not authorized", "status": 403})
-    with pytest.raises(ClientError) as raised:
-        ec2.describe_instances()
-    assert error_code(raised) == "UnauthorizedOperation"
-    assert server.control("faults")[0]["count"] == 2
-    assert server.control("faults", "DELETE") == []
-    ec2.describe_instances()
-    assert "error" in server.control("faults", "POST", {"action": "X", "kind": "nonsense"})

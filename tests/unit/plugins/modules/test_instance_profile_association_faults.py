@@ -9,7 +9,8 @@ ACTION = "AssociateIamInstanceProfile"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    aws = EmbeddedAWS.start(str(tmp_path_factory.mktemp("faults") / "aws.json"), extensions=["aws_fidelity"])
+    aws = EmbeddedAWS.start(str(tmp_path_factory.mktemp("faults") / "aws.json"),
+                            extensions=["aws_fidelity", "faults"])
     yield aws
     aws.stop()
 
