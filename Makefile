@@ -28,7 +28,9 @@ collection-link:
 	@mkdir -p tests/output/collections/ansible_collections/iamkit
 	@ln -sfn $(abspath .) tests/output/collections/ansible_collections/iamkit/ec2
 
-demo: venv
+# The main job: the cloudwatch_agent playbook against the embedded AWS and podman hosts (needs root and podman).
+demo: venv collection-link
+	bash tests/harness/system_packages.sh
 	$(PY) tests/harness/demo.py
 
 test: venv

@@ -237,6 +237,7 @@ def main():
         module.fail_json(msg="instance_ids: these instances do not exist or are terminated: %s; nothing was changed"
                          % error, missing_instance_ids=error.instance_ids)
     except association.ApplyFailed as error:
+        error.results.pop("warnings", None)  # only check mode warns, and check mode writes nothing
         done = [e for e in error.results["associations"] if e["action"] != "none" and e["done"]]
         module.fail_json(msg=str(error), changed=bool(done), **error.results)
     except (BotoCoreError, ClientError) as error:

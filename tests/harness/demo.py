@@ -1,76 +1,148 @@
 #!/usr/bin/env python
-"""`make demo`: the main job end to end against the embedded AWS, printing what was made.
+"""`make demo` on the test world: the collection's cloudwatch_agent playbook on podman hosts that behave like
+EC2 instances, then, per host, what it made: role, profile, association, agent status, first metric seen.
 
-Starts the embedded AWS with IAM authorization enforced, makes EC2 instances for the demo hosts, runs the
-collection's instance_role playbook over them, and prints the role, the profile and each association.
+    python tests/harness/demo.py [--hosts N] [--keep]
+
+Starts a world (world.py) in a temporary folder, runs `ansible-playbook iamkit.ec2.cloudwatch_agent` against
+its inventory with the admin's credentials in the environment (as a user would), prints the report and stops
+the world unless --keep is given. No secret is printed.
 """
 
+import argparse
+import datetime
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from embedded_aws import EmbeddedAWS  # noqa: E402
+import host_image  # noqa: E402
+from embedded_aws import is_write  # noqa: E402
+from world import World  # noqa: E402
 
 ROLE = "CloudWatchAgentServerRole"
-HOSTS = ["demo-web-1", "demo-web-2"]
+METRIC_WAIT = 60
 
 
-def make_instances(aws):
-    ec2 = aws.client("ec2")
-    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-    reservation = ec2.run_instances(ImageId=image, MinCount=len(HOSTS), MaxCount=len(HOSTS))
-    return [i["InstanceId"] for i in reservation["Instances"]]
+def playbook_vars(world):
+    """What a site with its own mirror would set: where packages come from and which key signs them."""
+    settings = {
+        "cloudwatch_agent_download_base_url": world.mirror_url,
+        "cloudwatch_agent_gpg_fingerprint": world.state["mirror"]["fingerprint"],
+        "cloudwatch_agent_metadata_url": "{{ imds_url }}",
+        "cloudwatch_agent_controller_cache": os.path.join(world.state_dir, "controller-cache"),
+        "cloudwatch_agent_metrics_collection_interval": 10,
+    }
+    if world.state.get("schema"):
+        settings["cloudwatch_agent_schema_path"] = world.state["schema"]
+    return settings
 
 
-def write_inventory(folder, instance_ids):
-    hosts = dict((name, {"instance_id": instance_id, "ansible_connection": "local",
-                         "ansible_python_interpreter": sys.executable})
-                 for name, instance_id in zip(HOSTS, instance_ids))
-    path = os.path.join(folder, "inventory.json")
-    with open(path, "w") as handle:
-        json.dump({"all": {"hosts": hosts}}, handle)
-    return path
-
-
-def run_playbook(aws, inventory):
-    env = dict(os.environ, **aws.env())
+def run_playbook(world):
+    env = dict(os.environ, **world.aws.env())
     env["ANSIBLE_COLLECTIONS_PATH"] = os.path.join(ROOT, "tests", "output", "collections")
-    env["ANSIBLE_PYTHON_INTERPRETER"] = sys.executable
-    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "iamkit.ec2.instance_role",
-               "-i", inventory, "-e", "instance_role_name=%s" % ROLE,
-               "-e", '{"instance_role_managed_policies": ["CloudWatchAgentServerPolicy"]}']
+    env.update(host_image.podman_env(world.cache))
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "iamkit.ec2.cloudwatch_agent",
+               "-i", world.inventory_path, "-e", json.dumps(playbook_vars(world))]
     subprocess.run(command, env=env, cwd=ROOT, check=True)
 
 
-def report(aws):
-    iam, ec2 = aws.client("iam"), aws.client("ec2")
+def agent_status(world, host):
+    result = world.exec(host["name"], "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl",
+                        "-a", "status")
+    try:
+        status = json.loads(result.stdout)
+    except ValueError:
+        return "no status (%s)" % (result.stderr.strip() or "agent missing")
+    return "%s, %s, version %s" % (status["status"], status["configstatus"], status["version"])
+
+
+def first_metric(cloudwatch, instance_id):
+    """(name, value, unit) of the first metric of this instance seen in CloudWatch, waiting up to METRIC_WAIT s."""
+    deadline = time.monotonic() + METRIC_WAIT
+    while True:
+        metrics = cloudwatch.list_metrics(Namespace="CWAgent",
+                                          Dimensions=[{"Name": "InstanceId", "Value": instance_id}])["Metrics"]
+        for metric in sorted(metrics, key=lambda m: m["MetricName"]):
+            now = datetime.datetime.now(datetime.timezone.utc)
+            points = cloudwatch.get_metric_statistics(
+                Namespace="CWAgent", MetricName=metric["MetricName"], Dimensions=metric["Dimensions"],
+                StartTime=now - datetime.timedelta(hours=1), EndTime=now + datetime.timedelta(minutes=5),
+                Period=60, Statistics=["Average"])["Datapoints"]
+            if points:
+                point = sorted(points, key=lambda p: p["Timestamp"])[0]
+                return metric["MetricName"], point["Average"], point.get("Unit", "")
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(1)
+
+
+def report(world):
+    aws = world.aws
+    iam, ec2, cloudwatch = aws.client("iam"), aws.client("ec2"), aws.client("cloudwatch")
     role = iam.get_role(RoleName=ROLE)["Role"]
-    policies = iam.list_attached_role_policies(RoleName=ROLE)["AttachedPolicies"]
+    policies = [p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=ROLE)["AttachedPolicies"]]
     profile = iam.get_instance_profile(InstanceProfileName=ROLE)["InstanceProfile"]
-    print("\n== What was made in the embedded AWS (%s)" % aws.endpoint)
-    print("role     %s  policies: %s" % (role["Arn"], ", ".join(p["PolicyName"] for p in policies)))
+    print("\n== What the cloudwatch_agent playbook made (embedded AWS %s)" % aws.endpoint)
+    print("role     %s  policies: %s" % (role["Arn"], ", ".join(policies)))
     print("profile  %s  holds: %s" % (profile["Arn"], ", ".join(r["RoleName"] for r in profile["Roles"])))
-    associations = ec2.describe_iam_instance_profile_associations()["IamInstanceProfileAssociations"]
-    for association in sorted(associations, key=lambda a: a["InstanceId"]):
-        print("instance %s  %s  %s" % (association["InstanceId"], association["State"],
-                                       association["IamInstanceProfile"]["Arn"]))
+    for host in world.hosts:
+        found = ec2.describe_iam_instance_profile_associations(
+            Filters=[{"Name": "instance-id", "Values": [host["instance_id"]]}])["IamInstanceProfileAssociations"]
+        association = ("%s %s" % (found[0]["State"], found[0]["IamInstanceProfile"]["Arn"].rsplit("/", 1)[1])
+                       if found else "none")
+        metric = first_metric(cloudwatch, host["instance_id"])
+        seen = "%s = %.2f %s" % metric if metric else "none within %d s" % METRIC_WAIT
+        print("%s  %s\n    association: %s\n    agent:       %s\n    first metric: %s"
+              % (host["name"], host["instance_id"], association, agent_status(world, host), seen))
 
 
-def main():
-    folder = tempfile.mkdtemp(prefix="iamkit-demo-")
-    with EmbeddedAWS.started(os.path.join(folder, "aws.json"), enforce_iam=True) as aws:
-        instance_ids = make_instances(aws)
-        run_playbook(aws, write_inventory(folder, instance_ids))
-        report(aws)
-        calls = aws.calls()
-        print("API calls made by the play: %d" % len(calls))
+# What the agents send on their own while the playbook runs; not the playbook's calls.
+AGENT_SERVICES = ("monitoring", "logs")
+
+
+def count_calls(aws):
+    """(calls, writes) of the playbook since the call log was last emptied; empties it."""
+    actions = [call["action"] for call in aws.calls() if call["service"] not in AGENT_SERVICES]
+    aws.reset_calls()
+    return len(actions), len([action for action in actions if is_write(action)])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
+    parser.add_argument("--hosts", type=int, default=2)
+    parser.add_argument("--keep", action="store_true", help="leave the world running (stop it with world.py down)")
+    args = parser.parse_args(argv)
+    state = tempfile.mkdtemp(prefix="iamkit-demo-world-")
+    world = World(state).up(args.hosts)
+    try:
+        world.aws.reset_calls()
+        run_playbook(world)
+        first = count_calls(world.aws)
+        # The same run again: it must find nothing to do, in AWS and on the hosts.
+        run_playbook(world)
+        second = count_calls(world.aws)
+        report(world)
+        print("AWS API calls of the playbook for %d host(s): first run %d (%d writes), second run %d (%d writes)"
+              % ((len(world.hosts),) + first + second))
+        if second[1]:
+            print("the second run wrote to AWS: the playbook is not idempotent", file=sys.stderr)
+            return 1
+    finally:
+        if args.keep:
+            print("world kept: python tests/harness/world.py down --state %s" % state)
+        else:
+            world.down()
+            shutil.rmtree(state, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""module_utils/cloudwatch_agent: which package a host gets and from where, and the configuration the role builds."""
+
+import json
+
+import pytest
+from conftest import shared_file
+
+from ansible_collections.iamkit.ec2.plugins.module_utils import cloudwatch_agent as agent
+
+STRUCTURED = dict(metrics_collection_interval=60, namespace="CWAgent", append_dimensions=["InstanceId"],
+                  metrics_collected={"mem": {"measurement": ["mem_used_percent"]},
+                                     "disk": {"measurement": ["used_percent"], "resources": ["/"]}},
+                  log_files=[])
+
+
+def load_schema():
+    with open(shared_file("cloudwatch-agent/schema.json")) as handle:
+        return json.load(handle)
+
+
+# ------------------------------------------------------------------------------------------ package selection
+
+@pytest.mark.parametrize("distribution, family, machine, expected", [
+    ("Debian", "Debian", "x86_64", ("debian", "amd64", "deb")),
+    ("Ubuntu", "Debian", "x86_64", ("ubuntu", "amd64", "deb")),
+    ("Ubuntu", "Debian", "aarch64", ("ubuntu", "arm64", "deb")),
+    # AWS publishes no debian/arm64 package and sends Debian arm64 users to the Ubuntu one.
+    ("Debian", "Debian", "aarch64", ("ubuntu", "arm64", "deb")),
+    ("Amazon", "RedHat", "x86_64", ("amazon_linux", "amd64", "rpm")),
+    ("Amazon", "RedHat", "aarch64", ("amazon_linux", "arm64", "rpm")),
+    ("RedHat", "RedHat", "x86_64", ("redhat", "amd64", "rpm")),
+    ("RedHat", "RedHat", "arm64", ("redhat", "arm64", "rpm")),
+    ("Rocky", "RedHat", "x86_64", ("redhat", "amd64", "rpm")),
+    ("CentOS", "RedHat", "x86_64", ("centos", "amd64", "rpm")),
+    ("CentOS", "RedHat", "aarch64", ("redhat", "arm64", "rpm")),
+    ("SLES", "Suse", "aarch64", ("suse", "arm64", "rpm")),
+    # Unknown by name: the OS family decides.
+    ("Fedora", "RedHat", "x86_64", ("redhat", "amd64", "rpm")),
+    ("Linuxmint", "Debian", "amd64", ("debian", "amd64", "deb")),
+])
+def test_select_package(distribution, family, machine, expected):
+    assert agent.select_package(distribution, family, machine) == expected
+
+
+def test_select_package_refuses_an_architecture_aws_does_not_build_naming_the_supported_ones():
+    with pytest.raises(agent.AgentConfigError) as error:
+        agent.select_package("Debian", "Debian", "ppc64le")
+    assert "'ppc64le'" in str(error.value) and "aarch64" in str(error.value) and "x86_64" in str(error.value)
+
+
+def test_select_package_refuses_an_unknown_distribution_naming_the_supported_ones():
+    with pytest.raises(agent.AgentConfigError) as error:
+        agent.select_package("Gentoo", "Gentoo", "x86_64")
+    assert "'Gentoo'" in str(error.value) and "Ubuntu" in str(error.value)
+
+
+def test_bucket_url_global_and_regional():
+    assert agent.bucket_url() == "https://amazoncloudwatch-agent.s3.amazonaws.com"
+    assert agent.bucket_url("eu-west-3") == "https://amazoncloudwatch-agent-eu-west-3.s3.eu-west-3.amazonaws.com"
+
+
+def test_package_url_latest_pinned_and_mirror():
+    assert (agent.package_url(agent.bucket_url(), "ubuntu", "arm64", "latest", "deb")
+            == "https://amazoncloudwatch-agent.s3.amazonaws.com/ubuntu/arm64/latest/amazon-cloudwatch-agent.deb")
+    assert (agent.package_url("http://mirror.example/cwagent/", "amazon_linux", "amd64", "1.300049.1b929", "rpm")
+            == "http://mirror.example/cwagent/amazon_linux/amd64/1.300049.1b929/amazon-cloudwatch-agent.rpm")
+
+
+# ------------------------------------------------------------------------------------------ configuration
+
+def test_build_config_defaults_collect_memory_and_disk_with_the_instance_id_dimension():
+    config = agent.build_config(STRUCTURED)
+    assert config == {
+        "agent": {"metrics_collection_interval": 60},
+        "metrics": {"namespace": "CWAgent", "append_dimensions": {"InstanceId": "${aws:InstanceId}"},
+                    "metrics_collected": STRUCTURED["metrics_collected"]},
+    }
+    assert agent.check_config(config) == []
+
+
+def test_build_config_log_files_region_and_agent_settings():
+    structured = dict(STRUCTURED, region="eu-west-1", run_as_user="cwagent", debug=True, metrics_collected={},
+                      log_files=[{"file_path": "/var/log/syslog", "log_group_name": "syslog"},
+                                 {"file_path": "/var/log/app/*.log", "log_group_name": "app",
+                                  "log_stream_name": "{hostname}", "retention_in_days": 7}])
+    config = agent.build_config(structured)
+    assert config["agent"] == {"metrics_collection_interval": 60, "region": "eu-west-1", "run_as_user": "cwagent",
+                               "debug": True}
+    assert "metrics" not in config
+    assert config["logs"]["logs_collected"]["files"]["collect_list"] == [
+        {"file_path": "/var/log/syslog", "log_group_name": "syslog", "log_stream_name": "{instance_id}"},
+        {"file_path": "/var/log/app/*.log", "log_group_name": "app", "log_stream_name": "{hostname}",
+         "retention_in_days": 7},
+    ]
+    assert agent.check_config(config) == []
+
+
+@pytest.mark.parametrize("config, expected", [
+    ({}, "must be a non-empty dict"),
+    ({"agent": {}, "metric": {}}, "unknown sections ['metric']"),
+    ({"agent": {"metrics_collection_interval": 60}}, "collects nothing"),
+    ({"metrics": {"metrics_collected": {}}}, "metrics.metrics_collected is required"),
+    ({"metrics": {"metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}},
+                  "append_dimensions": {"InstanceId": "i-123"}}}, "append_dimensions.InstanceId='i-123'"),
+    ({"logs": {"logs_collected": {"files": {"collect_list": [{"log_group_name": "g"}]}}}},
+     "collect_list[0].file_path is required"),
+    ({"logs": {"logs_collected": {}}}, "needs files.collect_list entries"),
+])
+def test_check_config_names_the_problem_and_where(config, expected):
+    problems = agent.check_config(config, "cloudwatch_agent_config")
+    assert any(expected in problem for problem in problems), problems
+    assert all(problem.startswith("cloudwatch_agent_config") for problem in problems)
+
+
+def test_the_configuration_the_role_builds_validates_against_aws_schema():
+    structured = dict(STRUCTURED, region="eu-west-1",
+                      log_files=[{"file_path": "/var/log/syslog", "log_group_name": "syslog"}])
+    assert agent.schema_problems(agent.build_config(structured), load_schema()) == []
+
+
+@pytest.mark.parametrize("sample", ["basic_config_linux.json", "advanced_config_linux.json",
+                                    "complete_linux_config.json"])
+def test_aws_samples_pass_both_checks(sample):
+    with open(shared_file("cloudwatch-agent/" + sample)) as handle:
+        config = json.load(handle)
+    assert agent.schema_problems(config, load_schema()) == []
+    assert agent.check_config(config) == []
+
+
+def test_schema_refuses_what_the_agent_would_refuse_with_the_schema_message():
+    config = agent.build_config(STRUCTURED)
+    config["agent"]["metrics_collection_interval"] = "often"
+    config["metrics"]["no_such_setting"] = True
+    problems = agent.schema_problems(config, load_schema())
+    assert any(p.startswith("agent/metrics_collection_interval: 'often' is not of type 'integer'") for p in problems)
+    assert any(p.startswith("metrics: Additional properties are not allowed ('no_such_setting'") for p in problems)
+
+
+def test_ssm_parameter_must_be_readable_under_the_managed_policy():
+    agent.check_ssm_parameter("AmazonCloudWatch-linux")
+    with pytest.raises(agent.AgentConfigError) as error:
+        agent.check_ssm_parameter("cwagent-linux")
+    assert "cloudwatch_agent_ssm_parameter='cwagent-linux'" in str(error.value)
+    assert "AmazonCloudWatch-*" in str(error.value)
+
+
+def test_render_is_stable_whatever_the_key_order():
+    one = agent.render({"metrics": {"b": 1, "a": 2}, "agent": {"x": 1}})
+    two = agent.render({"agent": {"x": 1}, "metrics": {"a": 2, "b": 1}})
+    assert one == two and one.endswith("\n") and json.loads(one) == {"agent": {"x": 1}, "metrics": {"a": 2, "b": 1}}

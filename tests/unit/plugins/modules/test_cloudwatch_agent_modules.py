@@ -1,0 +1,130 @@
+"""cloudwatch_agent_config and cloudwatch_agent_package_info, run in-process: controller-side, no AWS calls."""
+
+import importlib
+import io
+import json
+from contextlib import redirect_stdout
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+from conftest import shared_file
+
+
+def run(module, args, check_mode=False):
+    """main() of a plain AnsibleModule (no AWS options); the result dict, `failed` set on fail_json."""
+    target = importlib.import_module("ansible_collections.iamkit.ec2.plugins.modules.%s" % module)
+    output = io.StringIO()
+    with patch_module_args(dict(args, _ansible_check_mode=check_mode)), redirect_stdout(output):
+        with pytest.raises(SystemExit):
+            target.main()
+    return json.loads(output.getvalue())
+
+
+# ------------------------------------------------------------------------------------------ cloudwatch_agent_config
+
+def test_defaults_build_memory_disk_and_instance_id_and_pass_aws_schema():
+    schema = shared_file("cloudwatch-agent/schema.json")
+    result = run("cloudwatch_agent_config", {"structured": {}, "schema_path": schema})
+    assert not result.get("failed") and result["changed"] is False and result["schema_checked"] is True
+    assert result["config"]["metrics"]["append_dimensions"] == {"InstanceId": "${aws:InstanceId}"}
+    assert result["config"]["metrics"]["metrics_collected"] == {
+        "mem": {"measurement": ["mem_used_percent"]}, "disk": {"measurement": ["used_percent"], "resources": ["/"]}}
+    assert json.loads(result["content"]) == result["config"]
+
+
+def test_the_same_settings_render_the_same_text_in_check_mode_too():
+    args = {"structured": {"metrics_collection_interval": 10, "log_files": [
+        {"file_path": "/var/log/syslog", "log_group_name": "syslog"}],
+        "metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}}
+    assert run("cloudwatch_agent_config", args)["content"] == run("cloudwatch_agent_config", args, True)["content"]
+
+
+def test_a_whole_config_is_used_as_given():
+    config = {"agent": {"metrics_collection_interval": 30},
+              "logs": {"logs_collected": {"files": {"collect_list": [{"file_path": "/x.log", "log_group_name": "x"}]}}}}
+    result = run("cloudwatch_agent_config", {"config": config, "structured": {"namespace": "Ignored"}})
+    assert result["config"] == config
+
+
+def test_the_role_checks_refuse_before_any_host_naming_the_option():
+    result = run("cloudwatch_agent_config", {"config": {"agent": {}, "metric": {"metrics_collected": {}}}})
+    assert result["failed"]
+    assert "cloudwatch_agent_config has unknown sections ['metric']" in result["msg"]
+    assert "agent, metrics, logs, traces, opentelemetry" in result["msg"]
+
+
+def test_aws_schema_refuses_with_its_own_message():
+    config = {"agent": {"metrics_collection_interval": "often"},
+              "metrics": {"metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}}
+    result = run("cloudwatch_agent_config", {"config": config,
+                                             "schema_path": shared_file("cloudwatch-agent/schema.json")})
+    assert result["failed"]
+    assert "validation against AWS's schema failed: agent/metrics_collection_interval: 'often' is not of type" \
+        in result["msg"]
+
+
+def test_an_unreadable_schema_fails_naming_the_path(tmp_path):
+    path = tmp_path / "schema.json"
+    path.write_text("not json")
+    result = run("cloudwatch_agent_config", {"structured": {}, "schema_path": str(path)})
+    assert result["failed"] and "schema_path=%s cannot be read as JSON" % path in result["msg"]
+
+
+def test_a_bad_dimension_fails_naming_the_allowed_values():
+    result = run("cloudwatch_agent_config", {"structured": {"append_dimensions": ["Hostname"]}})
+    assert result["failed"] and "append_dimensions" in result["msg"] and "InstanceId" in result["msg"]
+
+
+def test_ssm_parameter_is_checked_by_name_and_builds_nothing():
+    good = run("cloudwatch_agent_config", {"ssm_parameter": "AmazonCloudWatch-web"})
+    assert not good.get("failed") and good["content"] == "" and good["config"] == {}
+    bad = run("cloudwatch_agent_config", {"ssm_parameter": "web-agent"})
+    assert bad["failed"] and "AmazonCloudWatch-*" in bad["msg"]
+
+
+def test_config_and_ssm_parameter_exclude_each_other():
+    result = run("cloudwatch_agent_config", {"config": {"agent": {}}, "ssm_parameter": "AmazonCloudWatch-x"})
+    assert result["failed"] and "mutually exclusive" in result["msg"]
+
+
+# ---------------------------------------------------------------------------------- cloudwatch_agent_package_info
+
+GLOBAL = "https://amazoncloudwatch-agent.s3.amazonaws.com"
+
+
+@pytest.mark.parametrize("facts, expected_url", [
+    (("Debian", "Debian", "x86_64"), GLOBAL + "/debian/amd64/latest/amazon-cloudwatch-agent.deb"),
+    (("Debian", "Debian", "aarch64"), GLOBAL + "/ubuntu/arm64/latest/amazon-cloudwatch-agent.deb"),
+    (("Amazon", "RedHat", "aarch64"), GLOBAL + "/amazon_linux/arm64/latest/amazon-cloudwatch-agent.rpm"),
+    (("RedHat", "RedHat", "x86_64"), GLOBAL + "/redhat/amd64/latest/amazon-cloudwatch-agent.rpm"),
+])
+def test_package_info_global_bucket(facts, expected_url):
+    distribution, family, machine = facts
+    result = run("cloudwatch_agent_package_info",
+                 {"distribution": distribution, "os_family": family, "architecture": machine})
+    assert result["changed"] is False
+    assert result["url"] == expected_url and result["signature_url"] == expected_url + ".sig"
+    assert result["version_url"] == GLOBAL + "/info/latest/CWAGENT_VERSION"
+    assert result["key_url"] == GLOBAL + "/assets/amazon-cloudwatch-agent.gpg"
+    assert result["package_type"] == expected_url.rsplit(".", 1)[1]
+
+
+def test_package_info_regional_bucket_and_pinned_version():
+    result = run("cloudwatch_agent_package_info", {"distribution": "Ubuntu", "os_family": "Debian",
+                                                   "architecture": "aarch64", "region": "eu-west-3",
+                                                   "version": "1.300049.1b929"})
+    assert result["url"] == ("https://amazoncloudwatch-agent-eu-west-3.s3.eu-west-3.amazonaws.com"
+                             "/ubuntu/arm64/1.300049.1b929/amazon-cloudwatch-agent.deb")
+    assert (result["platform"], result["arch"], result["package_type"]) == ("ubuntu", "arm64", "deb")
+
+
+def test_package_info_mirror_wins_over_region():
+    result = run("cloudwatch_agent_package_info", {"distribution": "Amazon", "architecture": "x86_64",
+                                                   "base_url": "http://127.0.0.1:8080/cw/", "region": "eu-west-3"})
+    assert result["url"] == "http://127.0.0.1:8080/cw/amazon_linux/amd64/latest/amazon-cloudwatch-agent.rpm"
+    assert result["key_url"] == "http://127.0.0.1:8080/cw/assets/amazon-cloudwatch-agent.gpg"
+
+
+def test_package_info_refuses_an_unsupported_architecture():
+    result = run("cloudwatch_agent_package_info", {"distribution": "Debian", "architecture": "s390x"})
+    assert result["failed"] and "'s390x'" in result["msg"] and "x86_64" in result["msg"]
