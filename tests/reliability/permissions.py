@@ -82,8 +82,8 @@ def policy_document(actions):
 def _instances(admin, names, count=2):
     ec2 = admin("ec2")
     ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-    names["ids"] = [i["InstanceId"] for i in ec2.run_instances(ImageId=ami, MinCount=count,
-                                                                   MaxCount=count)["Instances"]]
+    launched = ec2.run_instances(ImageId=ami, MinCount=count, MaxCount=count)["Instances"]
+    names["ids"] = [i["InstanceId"] for i in launched]
 
 
 def _customer_policy(admin, names):
@@ -152,8 +152,8 @@ SCENARIOS = {
             admin("ec2").associate_iam_instance_profile(IamInstanceProfile={"Name": n["profile"] + "-old"},
                                                         InstanceId=n["ids"][0])],
          lambda n: dict(instance_ids=n["ids"], instance_profile=n["profile"])),
-        ("disassociate", _nothing, lambda n: dict(instance_ids=n["ids"], instance_profile=n["profile"],
-                                                 state="absent")),
+        ("disassociate", _nothing,
+         lambda n: dict(instance_ids=n["ids"], instance_profile=n["profile"], state="absent")),
     ],
     "instance_profile_association_info": [
         ("by instance ids", lambda admin, n: _instances(admin, n, 1), lambda n: dict(instance_ids=n["ids"])),

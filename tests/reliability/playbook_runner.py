@@ -48,5 +48,5 @@ def start(aws, tmp, playbook, inventory_path, extra_vars=(), keys=None, verbosit
 
 def run(aws, tmp, playbook, inventory_path, extra_vars=(), keys=None, verbosity=0, timeout=600):
     process = start(aws, tmp, playbook, inventory_path, extra_vars, keys, verbosity)
-    output, _ = process.communicate(timeout=timeout)
+    output = process.communicate(timeout=timeout)[0]
     return process.returncode, output

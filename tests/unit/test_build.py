@@ -80,13 +80,30 @@ def tarball(tmp_path_factory):
 def test_tarball_holds_the_collection(tarball):
     names = set(members(tarball))
     expected = {"MANIFEST.json", "FILES.json", "LICENSE", "README.md", "meta/runtime.yml",
-                "changelogs/changelog.yaml"}
+                "changelogs/changelog.yaml",
+                # What ansible-builder reads from an installed collection, and the example EE for users.
+                "meta/execution-environment.yml", "requirements.txt", "bindep.txt",
+                "examples/execution-environment.yml", "examples/requirements.yml"}
     expected.update("plugins/modules/%s.py" % module for module in MODULES)
     assert expected - names == set()
 
 
 def test_tarball_has_no_leftovers(tarball):
     assert [name for name in members(tarball) if junk(name)] == []
+
+
+def test_version_is_semantic():
+    """Galaxy sorts and resolves versions as SemVer 2.0.0 (semver.org's regular expression)."""
+    import re
+
+    import yaml
+
+    with open(os.path.join(ROOT, "galaxy.yml")) as handle:
+        version = str(yaml.safe_load(handle)["version"])
+    semver = (r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+              r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+              r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$")
+    assert re.match(semver, version), version
 
 
 def test_build_ignore_keeps_leftovers_out(tmp_path):

@@ -2,10 +2,11 @@
 so moto pages, refuses and reports as AWS does (see tests/harness/aws_fidelity.py)."""
 
 import pytest
-from ansible_collections.iamkit.ec2.plugins.module_utils import instance_profile_association as assoc
-from ansible_collections.iamkit.ec2.plugins.module_utils.validate import InvalidInput
 from aws_fidelity import patched_moto
 from botocore.exceptions import ClientError
+
+from ansible_collections.iamkit.ec2.plugins.module_utils import instance_profile_association as assoc
+from ansible_collections.iamkit.ec2.plugins.module_utils.validate import InvalidInput
 
 
 def no_sleep(seconds):
