@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(abspath tests/output/collections)
 export ANSIBLE_PYTHON_INTERPRETER := $(abspath $(VENV))/bin/python
-LAYERS := lint sanity unit integration reliability world molecule
+LAYERS := lint sanity unit integration reliability ecosystem world molecule
 
 .PHONY: help venv demo test $(LAYERS) collection-link build bench reliability-report clean
 
@@ -58,6 +58,10 @@ reliability: venv collection-link
 # docs/reliability.md and docs/permissions.md from measured figures (not part of make test).
 reliability-report: venv collection-link
 	$(PY) tests/reliability/report.py
+
+# AWX / execution environments, the aws_ec2 inventory, README commands and module docs, on the built tarball.
+ecosystem: venv
+	$(PY) -m pytest tests/ecosystem -q
 
 # The test world (podman hosts that behave like EC2 instances) proven on its own; needs root and podman.
 world: venv collection-link

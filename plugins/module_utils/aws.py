@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 try:
     import botocore.config
 except ImportError:  # the import sanity test runs without botocore; AnsibleAWSModule reports it
@@ -21,8 +23,20 @@ ADAPTIVE_RETRIES = {"mode": "adaptive", "max_attempts": 10}
 
 def client(module, service, bulk_writes=False):
     """A boto3 client from AnsibleAWSModule's connection settings with the collection's retry mode."""
+    use_awx_security_token(module)
     retries = ADAPTIVE_RETRIES if bulk_writes else STANDARD_RETRIES
     return module.client(service, config=botocore.config.Config(retries=dict(retries)))
+
+
+def use_awx_security_token(module):
+    """AWX's "Amazon Web Services" credential hands an STS token over as AWS_SECURITY_TOKEN, while amazon.aws
+    reads only AWS_SESSION_TOKEN: without this, temporary keys from AWX are refused as an invalid token."""
+    params = module.params
+    if params.get("session_token") or params.get("profile"):
+        return
+    token = os.environ.get("AWS_SECURITY_TOKEN")
+    if token:
+        params["session_token"] = token
 
 
 def caller_partition_and_account(sts_client):
