@@ -52,23 +52,25 @@ def get_role(iam, name):
         raise
 
 
-def read_role(iam, name, inline_documents=()):
+def read_role(iam, name, inline_documents=None):
     """The role's whole state in as few calls as it needs, or None when it does not exist.
 
-    GetRole carries trust policy, tags, boundary, description, session duration and last use; policy
-    documents of inline policies are read only for the names in `inline_documents` (the ones the task
-    describes), since each costs one call.
+    GetRole carries trust policy, tags, boundary, description, session duration and last use. Inline
+    policies cost calls, so they are read only when asked: `inline_documents` None skips them (the task does
+    not describe inline policies, so nothing about them can change), a collection lists their names and reads
+    the documents of the names in it (the ones the task describes).
     """
     role = get_role(iam, name)
     if role is None:
         return None
     attached = _paginate(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)
-    inline_names = _paginate(iam, "list_role_policies", "PolicyNames", RoleName=name)
-    inline = {}
-    for policy_name in inline_names:
-        inline[policy_name] = None
-        if policy_name in inline_documents:
-            inline[policy_name] = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
+    inline = None
+    if inline_documents is not None:
+        inline = {}
+        for policy_name in _paginate(iam, "list_role_policies", "PolicyNames", RoleName=name):
+            inline[policy_name] = None
+            if policy_name in inline_documents:
+                inline[policy_name] = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
     return role_state(role, attached, inline)
 
 
@@ -115,7 +117,8 @@ def to_result(state):
         return {}
     result = dict((k, v) for k, v in state.items() if k not in ("permissions_boundary_arn", "inline_policies"))
     result["assume_role_policy_document_raw"] = state["assume_role_policy_document"]
-    result["inline_policies"] = sorted(state["inline_policies"])
+    if state["inline_policies"] is not None:
+        result["inline_policies"] = sorted(state["inline_policies"])
     result["managed_policies"] = state["attached_policies"]
     if state.get("permissions_boundary_arn"):
         result["permissions_boundary"] = {
@@ -489,7 +492,7 @@ def describe_roles(iam, name=None, path_prefix=None):
                  if not path_prefix or r["Path"].startswith(path_prefix)]
     roles = []
     for role_name in names:
-        state = read_role(iam, role_name)
+        state = read_role(iam, role_name, inline_documents=())
         if state is None:
             continue  # deleted between the listing and the read, or an unknown name
         result = to_result(state)

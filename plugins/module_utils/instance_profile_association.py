@@ -420,8 +420,6 @@ def ensure(reader, writer_client, iam, params, check_mode=False, sleep=time.slee
     profile = params.get("instance_profile")
     profile_arn = None
     warnings = []
-    if state == "present":
-        profile_arn = _profile_arn(iam, profile, check_mode, warnings)
     if params.get("instance_ids") is not None:
         ids = list(dict.fromkeys(params["instance_ids"]))
         instances = instances_by_ids(reader, ids) if ids else {}
@@ -430,6 +428,7 @@ def ensure(reader, writer_client, iam, params, check_mode=False, sleep=time.slee
         instances = instances_by_filters(reader, params["filters"])
     current = active_associations(reader, list(instances))
     if state == "present":
+        profile_arn = _arn_in_use(instances, current, profile) or _profile_arn(iam, profile, check_mode, warnings)
         plan = plan_present(instances, current, profile_arn)
     else:
         plan = plan_absent(instances, current, profile)
@@ -456,6 +455,15 @@ def ensure(reader, writer_client, iam, params, check_mode=False, sleep=time.slee
             raise ApplyFailed("timed out after %ss waiting for the associations of %s to become associated"
                               % (params.get("wait_timeout", 300), ", ".join(waiting)), result)
     return bool(plan), result, plan.diff()
+
+
+def _arn_in_use(instances, current, profile):
+    """The profile's ARN when every instance already holds it (then it exists, and the IAM lookup is saved:
+    a no-op run reads only EC2); None when any instance needs a change."""
+    arns = set(a["instance_profile_arn"] for i, a in current.items() if i in instances and _matches(a, profile))
+    if instances and len(arns) == 1 and all(i in current and _matches(current[i], profile) for i in instances):
+        return arns.pop()
+    return None
 
 
 def _profile_arn(iam, profile, check_mode, warnings):

@@ -278,10 +278,12 @@ iam_role:
       elements: dict
       returned: when the role exists
     inline_policies:
-      description: Names of the role's inline policies.
+      description:
+        - Names of the role's inline policies.
+        - Read only when O(inline_policies) is given, since listing them costs a call a no-op run can save.
       type: list
       elements: str
-      returned: when the role exists
+      returned: when the role exists and O(inline_policies) is given
       sample: ["write-seed-bucket"]
     permissions_boundary:
       description: The permissions boundary.
@@ -387,7 +389,7 @@ def validated(params):
 
 
 def ensure_present(module, iam, params, trust):
-    current = iam_role.read_role(iam, params["name"], inline_documents=params["inline_policies"] or ())
+    current = iam_role.read_role(iam, params["name"], inline_documents=params["inline_policies"])
     resolver = iam_role.PolicyResolver(iam, lambda: client(module, "sts"), current["arn"] if current else None)
     plan = iam_role.plan_present(current, iam_role.desired_from_params(params, trust), resolver)
     if module.params["create_instance_profile"] is not False:
@@ -396,7 +398,7 @@ def ensure_present(module, iam, params, trust):
 
 
 def ensure_absent(module, iam, params):
-    current = iam_role.read_role(iam, params["name"])
+    current = iam_role.read_role(iam, params["name"], inline_documents=())
     plan, profiles = iam_role.plan_absent(iam, current, bool(params["delete_instance_profile"]))
     ec2 = None
     if profiles:
@@ -443,7 +445,7 @@ def apply(module, iam, ec2, plan, params, creating):
 def read_applied(module, iam, params, plan):
     """The role as AWS shows it after the changes (ids and dates only AWS knows)."""
     try:
-        return iam_role.read_role(iam, params["name"], inline_documents=params["inline_policies"] or ())
+        return iam_role.read_role(iam, params["name"], inline_documents=params["inline_policies"])
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
         module.fail_json_aws(error, msg="Changed role %s, then failed to read it back" % params["name"],
                              changed=True, changes=plan.done)

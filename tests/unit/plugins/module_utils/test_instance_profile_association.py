@@ -175,9 +175,10 @@ def test_associate_fresh_instances_then_nothing_to_do(world, calls):
     assert [e["action"] for e in result["associations"]] == ["associate"] * 5
     assert all(e["done"] and e["association_id"].startswith("iip-assoc-") for e in result["associations"])
     assert sorted(calls.writes) == ["AssociateIamInstanceProfile"] * 5
-    # Three reads to plan, one to see the writes (answered `associating`) reach `associated`.
+    # Three reads to plan (the profile last, once a change is needed), one to see the writes reach `associated`.
     reads = [a for a in calls.actions if a not in calls.writes]
-    assert reads == ["GetInstanceProfile", "DescribeInstances"] + ["DescribeIamInstanceProfileAssociations"] * 2
+    assert reads == ["DescribeInstances", "DescribeIamInstanceProfileAssociations", "GetInstanceProfile",
+                     "DescribeIamInstanceProfileAssociations"]
     assert [e["state"] for e in result["associations"]] == ["associated"] * 5
     assert world.profiles(ids) == dict((i, world.arn["web"]) for i in ids)
     assert diff["before"] == dict((i, {"instance_profile_arn": None}) for i in ids)
@@ -185,7 +186,8 @@ def test_associate_fresh_instances_then_nothing_to_do(world, calls):
     calls.clear()
     changed, result, _diff = world.ensure(instance_ids=ids, instance_profile="web")
     assert not changed and calls.writes == []
-    assert calls.actions == ["GetInstanceProfile", "DescribeInstances", "DescribeIamInstanceProfileAssociations"]
+    # Every instance holds the profile already: its ARN comes from the associations, no IAM lookup.
+    assert calls.actions == ["DescribeInstances", "DescribeIamInstanceProfileAssociations"]
     assert [e["action"] for e in result["associations"]] == ["none"] * 5
 
 

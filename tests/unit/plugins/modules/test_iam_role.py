@@ -59,6 +59,19 @@ def test_create_with_managed_and_inline_policies_then_noop_in_four_calls(module_
     assert again["iam_role"]["arn"] == role["Arn"]
 
 
+def test_noop_without_inline_policies_reads_only_role_and_attachments(module_runner, calls, aws):
+    """Omitted inline_policies cannot change anything, so they are not even listed: two calls in all."""
+    args = role_args(managed_policies=["CloudWatchAgentServerPolicy"])
+    module_runner("iam_role", args)
+    aws("iam").put_role_policy(RoleName="agent-role", PolicyName="kept", PolicyDocument=json.dumps(
+        dict(READ_S3, Version="2012-10-17")))
+    again = module_runner("iam_role", args)
+    assert again["changed"] is False
+    assert calls.actions == ["GetRole", "ListAttachedRolePolicies"]
+    assert "inline_policies" not in again["iam_role"]
+    assert aws("iam").list_role_policies(RoleName="agent-role")["PolicyNames"] == ["kept"]
+
+
 def test_check_mode_create_makes_no_write_and_predicts_the_role(module_runner, calls, aws):
     args = role_args(managed_policies=[CW_ARN], tags={"a": "1"})
     result = module_runner("iam_role", args, check_mode=True, diff=True)
