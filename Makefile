@@ -74,8 +74,8 @@ molecule: venv collection-link
 build: venv
 	$(VENV)/bin/ansible-galaxy collection build --force --output-path tests/output/build
 
-bench: venv
-	$(PY) benchmarks/run.py
+bench: venv collection-link
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf tests/output .pytest_cache .ruff_cache
