@@ -268,24 +268,7 @@ class EmbeddedAWS:
             aws.stop()
 
     def stop(self, timeout=15):
-        pid = self.state["pid"]
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            try:  # reap it when it is our child
-                if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                    return
-            except ChildProcessError:
-                pass
-            time.sleep(0.1)
-        os.kill(pid, signal.SIGKILL)
+        stop_pid(self.state["pid"], timeout)
 
     def env(self):
         """Environment for boto3, the AWS CLI and amazon.aws modules pointed at this server."""
@@ -333,6 +316,27 @@ WRITE_PREFIXES = ("Create", "Delete", "Put", "Update", "Attach", "Detach", "Add"
 def is_write(action):
     """True for actions that change AWS (by AWS's naming convention)."""
     return action.startswith(WRITE_PREFIXES)
+
+
+def stop_pid(pid, timeout=15):
+    """SIGTERM one process we started, SIGKILL if it lingers; reap it when it is our child."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return
+        except ChildProcessError:
+            pass
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
 
 
 def free_port():

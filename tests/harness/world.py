@@ -24,7 +24,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -38,6 +37,7 @@ if HERE not in sys.path:
 import host_image  # noqa: E402
 import mirror  # noqa: E402
 from embedded_aws import EmbeddedAWS  # noqa: E402
+from embedded_aws import stop_pid  # noqa: E402
 
 SHARED = os.environ.get("IAMKIT_SHARED_DIR", os.path.join(os.path.dirname(ROOT), "shared"))
 SCHEMA = os.path.join(SHARED, "cloudwatch-agent", "schema.json")
@@ -75,27 +75,6 @@ def wait_for_file(path, process, what, timeout=60):
             process.kill()
             raise WorldError("%s did not start within %ss" % (what, timeout))
         time.sleep(0.1)
-
-
-def stop_pid(pid, timeout=15):
-    """SIGTERM one process we started, SIGKILL if it lingers; reap it when it is our child."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                return
-        except ChildProcessError:
-            pass
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-    os.kill(pid, signal.SIGKILL)
 
 
 def pid_alive(pid):
