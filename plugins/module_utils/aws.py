@@ -28,6 +28,20 @@ def client(module, service, bulk_writes=False):
     return module.client(service, config=botocore.config.Config(retries=dict(retries)))
 
 
+class LazyClient:
+    """A client made on first use: creating one parses the service's model (EC2's is large), and a no-op
+    run of a module should not pay for the clients only its writes would use."""
+
+    def __init__(self, module, service, bulk_writes=False):
+        self._args = (module, service, bulk_writes)
+        self._client = None
+
+    def __getattr__(self, name):
+        if self._client is None:
+            self._client = client(*self._args)
+        return getattr(self._client, name)
+
+
 def use_awx_security_token(module):
     """AWX's "Amazon Web Services" credential hands an STS token over as AWS_SECURITY_TOKEN, while amazon.aws
     reads only AWS_SESSION_TOKEN: without this, temporary keys from AWX are refused as an invalid token."""

@@ -189,6 +189,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
 
 from ansible_collections.iamkit.ec2.plugins.module_utils import instance_profile_association as association
+from ansible_collections.iamkit.ec2.plugins.module_utils.aws import LazyClient
 from ansible_collections.iamkit.ec2.plugins.module_utils.aws import client
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import InvalidInput
 
@@ -227,7 +228,7 @@ def main():
 
     try:
         changed, result, diff = association.ensure(
-            client(module, "ec2"), client(module, "ec2", bulk_writes=True), client(module, "iam"), params,
+            client(module, "ec2"), LazyClient(module, "ec2", bulk_writes=True), LazyClient(module, "iam"), params,
             check_mode=module.check_mode,
         )
     except association.ProfileNotFound as error:
