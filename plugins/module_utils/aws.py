@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import threading
 
 try:
     import botocore.config
@@ -35,10 +36,13 @@ class LazyClient:
     def __init__(self, module, service, bulk_writes=False):
         self._args = (module, service, bulk_writes)
         self._client = None
+        # Writes run from a thread pool: one lock, so the first ones do not each build a client.
+        self._lock = threading.Lock()
 
     def __getattr__(self, name):
-        if self._client is None:
-            self._client = client(*self._args)
+        with self._lock:
+            if self._client is None:
+                self._client = client(*self._args)
         return getattr(self._client, name)
 
 
