@@ -116,6 +116,28 @@ def aws():
         yield lambda service: boto3.client(service, region_name=REGION)
 
 
+# The trust policy most tests need: EC2 may assume the role.
+EC2_TRUST_JSON = json.dumps({
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+})
+
+
+def make_role(iam, name, path="/"):
+    """A role EC2 may assume, made directly with boto3 (test set-up, not the module under test)."""
+    return iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=EC2_TRUST_JSON)["Role"]
+
+
+@pytest.fixture
+def iam(aws):
+    return aws("iam")
+
+
+@pytest.fixture
+def ec2(aws):
+    return aws("ec2")
+
+
 @pytest.fixture
 def calls():
     with record_calls() as log:

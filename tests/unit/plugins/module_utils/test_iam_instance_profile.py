@@ -1,30 +1,16 @@
 """module_utils/iam_instance_profile.py against moto in-process: reading, planning, applying, finding users."""
 
-import json
 from unittest import mock
 
 import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
+from conftest import make_role
 
 from ansible_collections.iamkit.ec2.plugins.module_utils import iam_instance_profile as profiles
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import InvalidInput
 
-TRUST = json.dumps({
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-})
 ACCOUNT = "123456789012"
-
-
-@pytest.fixture
-def iam(aws):
-    return aws("iam")
-
-
-@pytest.fixture
-def ec2(aws):
-    return aws("ec2")
 
 
 @pytest.fixture
@@ -32,10 +18,6 @@ def no_sleep(monkeypatch):
     slept = []
     monkeypatch.setattr(profiles, "sleep", slept.append)
     return slept
-
-
-def make_role(iam, name, path="/"):
-    return iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=TRUST)["Role"]
 
 
 def make_profile(iam, name, role=None, tags=None, path="/"):

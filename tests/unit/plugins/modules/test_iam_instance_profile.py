@@ -3,32 +3,16 @@
 import json
 
 import pytest
+from conftest import EC2_TRUST_JSON
+from conftest import make_role
 
 MODULE = "iam_instance_profile"
 ACCOUNT = "123456789012"
-TRUST = json.dumps({
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-})
-
-
-@pytest.fixture
-def iam(aws):
-    return aws("iam")
-
-
-@pytest.fixture
-def ec2(aws):
-    return aws("ec2")
 
 
 @pytest.fixture
 def run(module_runner):
     return lambda args, **kwargs: module_runner(MODULE, args, **kwargs)
-
-
-def make_role(iam, name, path="/"):
-    return iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=TRUST)["Role"]
 
 
 def profile_in_aws(iam, name):
@@ -90,7 +74,7 @@ def test_create_with_role_path_and_tags(run, calls, iam):
     assert profile["instance_profile_id"] and profile["create_date"]
     assert [r["role_name"] for r in profile["roles"]] == ["r1"]
     assert profile["roles"][0]["arn"] == "arn:aws:iam::%s:role/r1" % ACCOUNT
-    assert profile["roles"][0]["assume_role_policy_document"] == json.loads(TRUST)
+    assert profile["roles"][0]["assume_role_policy_document"] == json.loads(EC2_TRUST_JSON)
     assert profile["tags"] == {"team": "a"}
     assert again["iam_instance_profile"] == profile
 

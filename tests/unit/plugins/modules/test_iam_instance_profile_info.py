@@ -1,22 +1,18 @@
 """The iam_instance_profile_info module, run in-process against moto: what it finds, and that it writes nothing."""
 
-import json
 
 import pytest
+from conftest import EC2_TRUST_JSON
 
 MODULE = "iam_instance_profile_info"
 ACCOUNT = "123456789012"
-TRUST = json.dumps({
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-})
 
 
 @pytest.fixture
 def world(aws):
     """Three profiles: a (/team/, role r1, tagged, used by one instance), b (/team/sub/), c (/other/)."""
     iam, ec2 = aws("iam"), aws("ec2")
-    iam.create_role(RoleName="r1", AssumeRolePolicyDocument=TRUST)
+    iam.create_role(RoleName="r1", AssumeRolePolicyDocument=EC2_TRUST_JSON)
     iam.create_instance_profile(InstanceProfileName="a", Path="/team/", Tags=[{"Key": "team", "Value": "x"}])
     iam.add_role_to_instance_profile(InstanceProfileName="a", RoleName="r1")
     iam.create_instance_profile(InstanceProfileName="b", Path="/team/sub/")
