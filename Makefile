@@ -1,4 +1,6 @@
 # iamkit.ec2: every entry point a developer or CI uses. `make help` lists them.
+# Each layer is one folder of the one test package (`python -m pytest tests` runs them all in one process);
+# each installs what it needs itself, so `make <layer>` passes on a fresh machine whatever ran before it.
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -6,8 +8,9 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(abspath tests/output/collections)
 export ANSIBLE_PYTHON_INTERPRETER := $(abspath $(VENV))/bin/python
 LAYERS := lint sanity unit integration reliability ecosystem world molecule
+PYTEST := $(PY) -m pytest -q
 
-.PHONY: help venv demo test $(LAYERS) collection-link build bench reliability-report clean
+.PHONY: help venv demo test $(LAYERS) build bench reliability-report clean
 
 help:
 	@echo "make demo   - the main job: end-to-end run against the embedded AWS"
@@ -21,61 +24,37 @@ $(VENV)/.installed: requirements.txt test-requirements.txt constraints.txt
 	$(PY) -m pip install --quiet -r test-requirements.txt -c constraints.txt
 	touch $@
 
-venv: $(VENV)/.installed collection-link
+venv: $(VENV)/.installed
 
-# Ansible finds this checkout as iamkit.ec2 through a link in tests/output/collections.
-collection-link:
-	@mkdir -p tests/output/collections/ansible_collections/iamkit
-	@ln -sfn $(abspath .) tests/output/collections/ansible_collections/iamkit/ec2
+# The main job: the cloudwatch_agent playbook against the embedded AWS and podman hosts (needs root).
+demo: venv
+	$(PY) -m tests.support.system_packages
+	$(PY) -m tests.support.demo
 
-# The main job: the cloudwatch_agent playbook against the embedded AWS and podman hosts (needs root and podman).
-demo: venv collection-link
-	bash tests/harness/system_packages.sh
-	$(PY) tests/harness/demo.py
-
+# Every layer in turn, stopping at the first that fails; the time of each is printed at the end.
 test: venv
-	@for layer in $(LAYERS); do \
-	  echo "==== make test: layer $$layer"; \
-	  $(MAKE) --no-print-directory $$layer || { echo "==== make test: layer '$$layer' FAILED"; exit 1; }; \
-	done; echo "==== make test: all layers passed ($(LAYERS))"
+	@times=(); status=0; \
+	for layer in $(LAYERS); do \
+	  echo "==== make test: layer $$layer"; started=$$SECONDS; \
+	  $(MAKE) --no-print-directory $$layer; code=$$?; \
+	  times+=("$$layer $$((SECONDS - started)) s"); \
+	  if [ $$code -ne 0 ]; then echo "==== make test: layer '$$layer' FAILED"; status=1; break; fi; \
+	done; \
+	echo "==== make test: time per layer"; printf '  %s\n' "$${times[@]}"; \
+	[ $$status -eq 0 ] && echo "==== make test: all layers passed ($(LAYERS))"; exit $$status
 
-lint: venv
-	bash tests/sanity/lint.sh
-
-sanity: venv
-	bash tests/sanity/run.sh
-
-unit: venv
-	$(PY) -m pytest tests/unit -q
-
-integration: venv
-	$(PY) -m pytest tests/integration -q
-
-# Faults survived, least privilege proven, bad input refused, nothing lost, no secret shown.
-reliability: venv collection-link
-	$(PY) -m pytest tests/reliability -q
+$(LAYERS): venv
+	$(PYTEST) tests/$@
 
 # docs/reliability.md and docs/permissions.md from measured figures (not part of make test).
-reliability-report: venv collection-link
-	$(PY) tests/reliability/report.py
-
-# AWX / execution environments, the aws_ec2 inventory, README commands and module docs, on the built tarball.
-ecosystem: venv
-	$(PY) -m pytest tests/ecosystem -q
-
-# The test world (podman hosts that behave like EC2 instances) proven on its own; needs root and podman.
-world: venv collection-link
-	bash tests/harness/system_packages.sh
-	$(PY) -m pytest tests/world -q
-
-molecule: venv collection-link
-	bash tests/harness/molecule.sh
+reliability-report: venv
+	$(PY) -m tests.reliability.report
 
 build: venv
 	$(VENV)/bin/ansible-galaxy collection build --force --output-path tests/output/build
 
-bench: venv collection-link
-	$(PY) benchmarks/run.py $(BENCH_ARGS)
+bench: venv
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
 clean:
 	rm -rf tests/output .pytest_cache .ruff_cache

@@ -6,16 +6,11 @@ before each measured run, so none of it is counted.
 """
 
 import os
-import sys
+
+from tests.support.embedded_aws import EmbeddedAWS
+from tests.support.embedded_aws import is_write
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-HARNESS = os.path.join(ROOT, "tests", "harness")
-if HARNESS not in sys.path:
-    sys.path.append(HARNESS)
-
-from embedded_aws import EmbeddedAWS  # noqa: E402
-from embedded_aws import is_write  # noqa: E402
 
 MANAGED_POLICY = "CloudWatchAgentServerPolicy"
 MANAGED_POLICY_ARN = "arn:aws:iam::aws:policy/" + MANAGED_POLICY

@@ -6,10 +6,10 @@ collection's and Ansible's own overhead. Writes are sequential on one client, as
 
 import json
 
-from fixtures import ACTIVE_STATES
-from fixtures import MANAGED_POLICY_ARN
-from fixtures import TRUST_POLICY
-from fixtures import chunks
+from benchmarks.fixtures import ACTIVE_STATES
+from benchmarks.fixtures import MANAGED_POLICY_ARN
+from benchmarks.fixtures import TRUST_POLICY
+from benchmarks.fixtures import chunks
 
 
 class Clients:

@@ -5,9 +5,9 @@ import os
 import subprocess
 import sys
 
-from fixtures import HERE
-from fixtures import ROOT
-from fixtures import TRUST_POLICY
+from benchmarks.fixtures import HERE
+from benchmarks.fixtures import ROOT
+from benchmarks.fixtures import TRUST_POLICY
 
 PLAYBOOKS = os.path.join(HERE, "playbooks")
 COLLECTIONS = os.path.join(ROOT, "tests", "output", "collections")

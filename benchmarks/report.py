@@ -5,9 +5,9 @@ import statistics
 from collections import Counter
 from collections import OrderedDict
 
-from scenarios import AMAZON
-from scenarios import FLOOR
-from scenarios import IAMKIT
+from benchmarks.scenarios import AMAZON
+from benchmarks.scenarios import FLOOR
+from benchmarks.scenarios import IAMKIT
 
 SCENARIO_TITLES = {
     1: "1. role + profile + association of 1 instance",

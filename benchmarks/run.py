@@ -1,10 +1,10 @@
 #!/usr/bin/env python
 """`make bench`: API calls and wall time of iamkit.ec2 against amazon.aws, side by side, and how they grow.
 
-    python benchmarks/run.py            # the full run (about 15 minutes on 2 cores), writes docs/benchmarks.md
-    python benchmarks/run.py --quick    # one repetition, small sizes, for development (about 3 minutes)
-    python benchmarks/run.py --scenarios 2 --sizes 1,50 --no-doc
-    python benchmarks/run.py --render   # rebuild docs/benchmarks.md from benchmarks/output/results.json
+    python -m benchmarks.run            # the full run (about 15 minutes on 2 cores), writes docs/benchmarks.md
+    python -m benchmarks.run --quick    # one repetition, small sizes, for development (about 3 minutes)
+    python -m benchmarks.run --scenarios 2 --sizes 1,50 --no-doc
+    python -m benchmarks.run --render   # rebuild docs/benchmarks.md from benchmarks/output/results.json
 
 Always exits 0 once it has measured: targets are reported as PASS/FAIL, not enforced.
 """
@@ -19,14 +19,12 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
+from benchmarks import fixtures
+from benchmarks import playbook
+from benchmarks import report
+from benchmarks import scenarios
 
-import fixtures  # noqa: E402
-import playbook  # noqa: E402
-import report  # noqa: E402
-import scenarios  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 FULL = {"reps": 3, "long_reps": 1, "sizes": [1, 50, 200, 500], "hosts": [1, 10, 50]}
 QUICK = {"reps": 1, "long_reps": 1, "sizes": [1, 50], "hosts": [1, 10]}

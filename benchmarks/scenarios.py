@@ -7,9 +7,9 @@ Repetitions interleave the three contenders so that a slow moment of the machine
 
 import time
 
-import fixtures
-import floor
-import playbook
+from benchmarks import fixtures
+from benchmarks import floor
+from benchmarks import playbook
 
 IAMKIT, AMAZON, FLOOR = "iamkit.ec2", "amazon.aws", "boto3 floor"
 CONTENDERS = (IAMKIT, AMAZON, FLOOR)

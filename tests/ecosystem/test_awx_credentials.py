@@ -10,12 +10,13 @@ import json
 import sys
 
 import pytest
-from ecosystem_support import adhoc_result
-from ecosystem_support import clean_env
-from ecosystem_support import run
-from ecosystem_support import tool
-from ecosystem_support import write_calls
-from embedded_aws import EmbeddedAWS
+
+from tests.support.ansible_cli import adhoc_result
+from tests.support.ansible_cli import clean_env
+from tests.support.ansible_cli import run
+from tests.support.ansible_cli import tool
+from tests.support.ansible_cli import write_calls
+from tests.support.embedded_aws import EmbeddedAWS
 
 ROLE = "iamkit-awx-job-role"
 JOB_ROLE = "iamkit-awx-credential"

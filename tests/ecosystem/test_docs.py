@@ -14,9 +14,10 @@ import re
 
 import pytest
 import yaml
-from ecosystem_support import ROOT
-from ecosystem_support import run
-from ecosystem_support import tool
+
+from tests.support.ansible_cli import run
+from tests.support.ansible_cli import tool
+from tests.support.paths import ROOT
 
 MODULES_DIR = os.path.join(ROOT, "plugins", "modules")
 MODULES = sorted(name[:-3] for name in os.listdir(MODULES_DIR) if name.endswith(".py") and name != "__init__.py")

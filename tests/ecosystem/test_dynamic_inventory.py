@@ -14,11 +14,12 @@ import sys
 
 import pytest
 import yaml
-from ecosystem_support import readme_block_with
-from ecosystem_support import readme_commands
-from ecosystem_support import run
-from ecosystem_support import tool
-from ecosystem_support import write_calls
+
+from tests.support.ansible_cli import run
+from tests.support.ansible_cli import tool
+from tests.support.ansible_cli import write_calls
+from tests.support.readme import readme_block_with
+from tests.support.readme import readme_commands
 
 INVENTORY_NAME = "web.aws_ec2.yml"
 COMMAND = readme_commands("ansible-playbook iamkit.ec2.instance_role -i " + INVENTORY_NAME)

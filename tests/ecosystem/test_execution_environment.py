@@ -5,10 +5,11 @@ import os
 import sys
 
 import yaml
-from ecosystem_support import ROOT
-from ecosystem_support import clean_env
-from ecosystem_support import run
-from ecosystem_support import tool
+
+from tests.support.ansible_cli import clean_env
+from tests.support.ansible_cli import run
+from tests.support.ansible_cli import tool
+from tests.support.paths import ROOT
 
 
 def requirement_names(path):
@@ -57,8 +58,9 @@ def test_example_definition_becomes_a_build_context_offline(collections_path, tm
     definition = os.path.join(ROOT, "examples", "execution-environment.yml")
     context = str(tmp_path / "context")
     env = clean_env(tmp_path)
-    run([tool("ansible-builder"), "create", "-f", definition, "--context", context], env=env,
-        cwd=os.path.dirname(definition))
+    # The file's name follows whichever container runtime is installed unless told: podman's name, always.
+    run([tool("ansible-builder"), "create", "-f", definition, "--context", context,
+         "--output-filename", "Containerfile"], env=env, cwd=os.path.dirname(definition))
 
     with open(os.path.join(context, "Containerfile")) as handle:
         containerfile = handle.read()

@@ -12,14 +12,15 @@ import re
 
 import pytest
 import yaml
-from ecosystem_support import ROOT
-from ecosystem_support import adhoc_result
-from ecosystem_support import amazon_aws_path
-from ecosystem_support import readme_blocks
-from ecosystem_support import readme_commands
-from ecosystem_support import run
-from ecosystem_support import tool
-from ecosystem_support import write_calls
+
+from tests.support.ansible_cli import adhoc_result
+from tests.support.ansible_cli import amazon_aws_path
+from tests.support.ansible_cli import run
+from tests.support.ansible_cli import tool
+from tests.support.ansible_cli import write_calls
+from tests.support.paths import ROOT
+from tests.support.readme import readme_blocks
+from tests.support.readme import readme_commands
 
 PROFILE = "web-server"
 COMMANDS = readme_commands("ansible localhost -m iamkit.ec2.")

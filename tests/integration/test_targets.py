@@ -1,56 +1,62 @@
 """Runs every integration target (tests/integration/targets/<name>) with ansible-playbook against the
-embedded AWS server; a target passes when its playbook does (its own asserts check the outcomes)."""
+embedded AWS server. A target passes when its playbook does, and it must have run at least one assert:
+a target that asserts nothing proves nothing. The asserts each target ran are counted from the play's
+JSON report and shown at the end of the session."""
 
+import json
 import os
-import subprocess
-import sys
 
 import pytest
-from embedded_aws import EmbeddedAWS
+
+from tests.support.ansible_cli import aws_env
+from tests.support.ansible_cli import playbook_command
+from tests.support.ansible_cli import run
+from tests.support.fixtures import ami_id
+from tests.support.paths import ROOT
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
 TARGETS = os.path.join(HERE, "targets")
 # Targets that are helpers for the others, not tests of their own.
 HELPERS = {"setup_call_log"}
-# Extensions of the embedded AWS that make it answer as AWS does where moto differs (see each module).
-EXTENSIONS = ["aws_fidelity", "faults"]
+ASSERT_ACTIONS = ("assert", "ansible.builtin.assert", "ansible.legacy.assert")
+# target -> asserts run, for the session summary (tests/integration/conftest.py prints it).
+ASSERTS_RUN = {}
 
 
 def target_names():
     return sorted(name for name in os.listdir(TARGETS) if name not in HELPERS and not name.startswith("."))
 
 
-@pytest.fixture(scope="session")
-def embedded_aws(tmp_path_factory):
-    state = str(tmp_path_factory.mktemp("aws") / "aws.json")
-    aws = EmbeddedAWS.start(state, extensions=EXTENSIONS)
-    yield aws
-    aws.stop()
-
-
-def ami_id(aws):
-    return aws.client("ec2").describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+def asserts_run(report):
+    """How many assert tasks (loop items counted one by one) ran in the JSON callback's report."""
+    count = 0
+    for play in report["plays"]:
+        for task in play["tasks"]:
+            for result in task["hosts"].values():
+                if result.get("action") not in ASSERT_ACTIONS:
+                    continue
+                items = result.get("results") or [result]
+                count += sum(1 for item in items if not item.get("skipped"))
+    return count
 
 
 @pytest.mark.parametrize("target", target_names())
 def test_target(target, embedded_aws, tmp_path):
-    env = dict(os.environ)
-    env.update(embedded_aws.env())
+    env = aws_env(tmp_path, embedded_aws)
     env["ANSIBLE_ROLES_PATH"] = TARGETS
-    env["ANSIBLE_COLLECTIONS_PATH"] = os.path.join(ROOT, "tests", "output", "collections")
-    env["ANSIBLE_LOCAL_TEMP"] = str(tmp_path / "tmp")
-    env["ANSIBLE_NOCOLOR"] = "1"
-    command = [
-        os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-        os.path.join(HERE, "run_target.yml"),
-        "-i", "localhost,",
-        "-e", "target=%s" % target,
-        "-e", "aws_endpoint_url=%s" % embedded_aws.endpoint,
-        "-e", "aws_calls_url=%s/_iamkit/calls" % embedded_aws.endpoint,
-        "-e", "ec2_ami_id=%s" % ami_id(embedded_aws),
-        "-e", "resource_prefix_override=iamkit-%s" % target.replace("_", "-"),
-        "-e", "ansible_python_interpreter=%s" % sys.executable,
+    env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
+    extra_vars = [
+        "target=%s" % target,
+        "aws_endpoint_url=%s" % embedded_aws.endpoint,
+        "aws_calls_url=%s/_iamkit/calls" % embedded_aws.endpoint,
+        "ec2_ami_id=%s" % ami_id(embedded_aws.client("ec2")),
+        "resource_prefix_override=iamkit-%s" % target.replace("_", "-"),
     ]
-    result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=1200, check=False)
-    assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]
+    command = playbook_command(os.path.join(HERE, "run_target.yml"), "localhost,", extra_vars)
+    result = run(command, env, cwd=ROOT, check=False, timeout=1200)
+    report = json.loads(result.stdout) if result.stdout.strip().startswith("{") else None
+    failed = [(task["task"]["name"], host.get("msg")) for play in (report or {}).get("plays", [])
+              for task in play["tasks"] for host in task["hosts"].values() if host.get("failed")]
+    assert result.returncode == 0, "target %s failed: %s\n%s" % (target, failed, result.stderr[-5000:])
+    ASSERTS_RUN[target] = asserts_run(report)
+    assert ASSERTS_RUN[target] > 0, "target %s ran no assert: it checks nothing" % target

@@ -2,8 +2,8 @@
 """Writes docs/reliability.md from the figures a run of tests/reliability measures, and docs/permissions.md from
 the tested policies (tests/reliability/permissions.py).
 
-    python tests/reliability/report.py            # runs the tests, then writes both pages
-    python tests/reliability/report.py --figures FILE   # writes them from figures already measured
+    python -m tests.reliability.report            # runs the tests, then writes both pages
+    python -m tests.reliability.report --figures FILE   # writes them from figures already measured
 """
 
 import argparse
@@ -13,15 +13,12 @@ import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, HERE)
-
-from permissions import AGENT_ACTIONS  # noqa: E402
-from permissions import POLICIES  # noqa: E402
-from permissions import ROLE_POLICIES  # noqa: E402
-from permissions import UNCHECKED  # noqa: E402
-from permissions import policy_document  # noqa: E402
+from tests.reliability.permissions import AGENT_ACTIONS
+from tests.reliability.permissions import POLICIES
+from tests.reliability.permissions import ROLE_POLICIES
+from tests.reliability.permissions import UNCHECKED
+from tests.reliability.permissions import policy_document
+from tests.support.paths import ROOT
 
 
 def measure():
@@ -47,7 +44,7 @@ def reliability_page(figures, summary):
         "# Reliability and security: measured",
         "",
         "Written by `python tests/reliability/report.py` from one run of `tests/reliability` against the embedded",
-        "AWS (moto) with the `faults` extension (tests/harness/faults.py). Do not edit by hand.",
+        "AWS (moto) with the `faults` extension (tests/support/faults.py). Do not edit by hand.",
         "",
         "Test run: `%s`" % summary,
         "",

@@ -5,10 +5,11 @@ import os
 import shutil
 import subprocess
 
-import mirror
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.support import mirror
+from tests.support.paths import ROOT
+
 SCRIPT = os.path.join(ROOT, "roles", "cloudwatch_agent", "files", "verify_signature.sh")
 
 pytestmark = pytest.mark.skipif(shutil.which("gpg") is None, reason="gpg is not installed (make world installs it)")

@@ -7,10 +7,11 @@ embedded AWS's call log shows no write.
 
 import json
 
-import playbook_runner
 import pytest
-from reliability_support import connection
-from reliability_support import server_writes
+
+from tests.reliability import playbook_runner
+from tests.reliability.support import connection
+from tests.reliability.support import server_writes
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
@@ -146,7 +147,7 @@ def role_case_play(index, role, variables, report):
 
 
 @pytest.fixture(scope="module")
-def role_failures(server, tmp_path_factory):
+def role_failures(embedded_aws, tmp_path_factory):
     """Every role case in one ansible-playbook run, one play each; the failure messages are collected."""
     tmp = tmp_path_factory.mktemp("bad-role-input")
     report = str(tmp / "message")
@@ -154,14 +155,14 @@ def role_failures(server, tmp_path_factory):
     playbook = tmp / "bad_role_input.yml"
     playbook.write_text(json.dumps(plays))
     inventory = playbook_runner.inventory(str(tmp / "hosts.ini"), [ID])
-    server.reset_calls()
-    code, output = playbook_runner.run(server, tmp, str(playbook), inventory)
+    embedded_aws.reset_calls()
+    code, output = playbook_runner.run(embedded_aws, tmp, str(playbook), inventory)
     assert code == 0, output[-6000:]
     messages = []
     for n in range(len(ROLE_CASES)):
         with open("%s.%d" % (report, n)) as handle:
             messages.append(handle.read())
-    return messages, server_writes(server)
+    return messages, server_writes(embedded_aws)
 
 
 @pytest.mark.parametrize("index", range(len(ROLE_CASES)), ids=["%s-%d" % (c[0], n) for n, c in enumerate(ROLE_CASES)])

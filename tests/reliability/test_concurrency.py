@@ -7,8 +7,9 @@ EntityAlreadyExists (or its kin) and taken it as "already done", and the state m
 
 import json
 
-import playbook_runner
 import pytest
+
+from tests.reliability import playbook_runner
 
 CWASP = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
 # What each of the two runs sends once (creates), or once per instance (associations).

@@ -5,9 +5,10 @@ faults stop reports changed=false with no write call."""
 import json
 
 import pytest
-from reliability_support import connection
-from reliability_support import server_writes
-from reliability_support import stop_faults
+
+from tests.reliability.support import connection
+from tests.reliability.support import server_writes
+from tests.reliability.support import stop_faults
 
 CWASP = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
 INLINE = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",

@@ -1,4 +1,4 @@
-"""The fault layer itself (tests/harness/faults.py): each fault answers as AWS does, and only when asked."""
+"""The fault layer itself (tests/support/faults.py): each fault answers as AWS does, and only when asked."""
 
 import json
 import threading
@@ -188,10 +188,10 @@ def test_race_gives_up_holding_after_its_timeout(world):
     assert server.control("race")["timed_out"] == {"CreateRole": 1}
 
 
-def test_refusals_of_cbor_and_json_requests_are_in_their_protocol(enforced):
+def test_refusals_of_cbor_and_json_requests_are_in_their_protocol(enforced_aws):
     """moto refuses in XML; botocore reads a CBOR/JSON answer only, and would report the bare HTTP status."""
-    admin = enforced.client("iam")
-    user = "cbor-%s" % enforced.endpoint.rsplit(":", 1)[-1]
+    admin = enforced_aws.client("iam")
+    user = "cbor-%s" % enforced_aws.endpoint.rsplit(":", 1)[-1]
     admin.create_user(UserName=user)
     admin.put_user_policy(UserName=user, PolicyName="only-logs", PolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:DescribeLogGroups",
@@ -199,12 +199,12 @@ def test_refusals_of_cbor_and_json_requests_are_in_their_protocol(enforced):
     key = admin.create_access_key(UserName=user)["AccessKey"]
     keys = dict(aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
                 config=NO_RETRIES)
-    cloudwatch = enforced.client("cloudwatch", **keys)
+    cloudwatch = enforced_aws.client("cloudwatch", **keys)
     assert cloudwatch.meta.service_model.protocol == "smithy-rpc-v2-cbor"
     with pytest.raises(ClientError) as raised:
         cloudwatch.put_metric_data(Namespace="CWAgent", MetricData=[{"MetricName": "m", "Value": 1.0}])
     assert error_code(raised) == "AccessDenied" and "cloudwatch:PutMetricData" in str(raised.value)
-    logs = enforced.client("logs", **keys)
+    logs = enforced_aws.client("logs", **keys)
     logs.describe_log_groups()
     with pytest.raises(ClientError) as raised:
         logs.create_log_group(logGroupName="denied")

@@ -7,17 +7,18 @@ import itertools
 import re
 
 import pytest
-from permissions import POLICIES
-from permissions import SCENARIOS
-from permissions import policy_document
+
+from tests.reliability.permissions import POLICIES
+from tests.reliability.permissions import SCENARIOS
+from tests.reliability.permissions import policy_document
 
 COUNTER = itertools.count()
 
 
 @pytest.fixture(scope="module")
-def users(enforced):
+def users(enforced_aws):
     """One user per module, whose only policy is replaced before every run."""
-    admin = enforced.client("iam")
+    admin = enforced_aws.client("iam")
     keys = {}
     for module in POLICIES:
         name = "lp-%s" % module.replace("_", "-")
@@ -27,17 +28,17 @@ def users(enforced):
     return keys
 
 
-def run_scenario(enforced, users, module_runner, module, actions):
+def run_scenario(enforced_aws, users, module_runner, module, actions):
     """Run the module's steps as its user holding `actions`; return (step index, result) of the first failure."""
-    admin_iam = enforced.client("iam")
+    admin_iam = enforced_aws.client("iam")
     user, access_key, secret_key = users[module]
     admin_iam.put_user_policy(UserName=user, PolicyName="only", PolicyDocument=policy_document(actions))
     n = next(COUNTER)
     names = {"role": "lp-role-%d" % n, "profile": "lp-profile-%d" % n, "policy": "lp-policy-%d" % n,
              "boundary": "lp-boundary-%d" % n}
     for index, (_description, setup, args) in enumerate(SCENARIOS[module]):
-        setup(enforced.client, names)
-        result = module_runner(module, dict(args(names), endpoint_url=enforced.endpoint, access_key=access_key,
+        setup(enforced_aws.client, names)
+        result = module_runner(module, dict(args(names), endpoint_url=enforced_aws.endpoint, access_key=access_key,
                                             secret_key=secret_key))
         if result.get("failed"):
             return index, result
@@ -45,15 +46,16 @@ def run_scenario(enforced, users, module_runner, module, actions):
 
 
 @pytest.mark.parametrize("module", sorted(POLICIES))
-def test_the_documented_policy_is_enough(enforced, users, module_runner, module, figures):
-    step, result = run_scenario(enforced, users, module_runner, module, POLICIES[module])
+def test_the_documented_policy_is_enough(enforced_aws, users, module_runner, module, figures):
+    step, result = run_scenario(enforced_aws, users, module_runner, module, POLICIES[module])
     assert step is None, (SCENARIOS[module][step][0], result["msg"])
     figures.add("policies proven")
 
 
 @pytest.mark.parametrize("module,action", [(m, a) for m in sorted(POLICIES) for a in POLICIES[m]])
-def test_each_action_is_needed_and_named_when_missing(enforced, users, module_runner, module, action, figures):
-    step, result = run_scenario(enforced, users, module_runner, module, [a for a in POLICIES[module] if a != action])
+def test_each_action_is_needed_and_named_when_missing(enforced_aws, users, module_runner, module, action, figures):
+    without = [a for a in POLICIES[module] if a != action]
+    step, result = run_scenario(enforced_aws, users, module_runner, module, without)
     assert step is not None, "%s ran through every step without %s" % (module, action)
     assert action in result["msg"], result["msg"]
     figures.add("actions proven needed")

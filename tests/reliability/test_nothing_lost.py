@@ -7,8 +7,9 @@ import subprocess
 import sys
 
 import pytest
-from reliability_support import connection
-from reliability_support import server_writes
+
+from tests.reliability.support import connection
+from tests.reliability.support import server_writes
 
 CWASP = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [

@@ -16,14 +16,12 @@ import time
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-HARNESS = os.path.join(ROOT, "tests", "harness")
-sys.path.insert(0, HARNESS)
-
-from world import LABEL  # noqa: E402
-from world import World  # noqa: E402
-from world import pid_alive  # noqa: E402
+from tests.support.ansible_cli import aws_env
+from tests.support.paths import tool
+from tests.support.system_packages import install_world_packages
+from tests.support.world import LABEL
+from tests.support.world import World
+from tests.support.world import pid_alive
 
 AGENT_POLICY = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -51,7 +49,7 @@ def wait_for(what, check):
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    subprocess.run(["bash", os.path.join(HARNESS, "system_packages.sh")], check=True)
+    install_world_packages()
     lines = []
     handle = World(str(tmp_path_factory.mktemp("world")))
     handle.up(hosts=2, log=lines.append)
@@ -96,10 +94,8 @@ def make_profile(world, name, policy):
 
 def associate_with_module(world, host, profile):
     """Associate through the collection's module, ad hoc, as a user would."""
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "tests", "output", "collections"),
-               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=os.path.join(world.state_dir, "ansible-tmp"))
-    env.update(world.aws.env())
-    command = [os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-i", "localhost,",
+    env = aws_env(os.path.join(world.state_dir, "ansible"), world.aws)
+    command = [tool("ansible"), "localhost", "-i", "localhost,",
                "-c", "local", "-e", "ansible_python_interpreter=%s" % sys.executable,
                "-m", "iamkit.ec2.instance_profile_association",
                "-a", "instance_ids=%s instance_profile=%s endpoint_url=%s region=%s"
@@ -120,7 +116,8 @@ def put_statuses(world):
     return [call["status"] for call in world.aws.calls() if call["action"] == "PutMetricData"]
 
 
-def test_hosts_are_systemd_machines_on_loopback(world):
+def test_hosts_are_systemd_machines_on_loopback(podman_world):
+    world = podman_world
     for host in world.hosts:
         assert sh(world, host["name"], "systemctl is-system-running").stdout.strip() in ("running", "degraded")
         assert sh(world, host["name"], "hostname").stdout.strip() == host["name"]
@@ -135,7 +132,8 @@ def test_hosts_are_systemd_machines_on_loopback(world):
     assert hosts["host1"]["instance_id"] == world.host("host1")["instance_id"]
 
 
-def test_package_from_mirror_verifies_installs_and_tampering_is_refused(world):
+def test_package_from_mirror_verifies_installs_and_tampering_is_refused(podman_world):
+    world = podman_world
     code, output = install_agent(world, "host2", world.mirror_url + "/tampered")
     assert code != 0 and "BAD signature" in output
     assert sh(world, "host2", "test -e /opt/aws/amazon-cloudwatch-agent").returncode == 1
@@ -147,7 +145,8 @@ def test_package_from_mirror_verifies_installs_and_tampering_is_refused(world):
                                "cat /opt/aws/amazon-cloudwatch-agent/bin/CWAGENT_VERSION").returncode == 0
 
 
-def test_no_profile_no_credentials_then_association_publishes(world):
+def test_no_profile_no_credentials_then_association_publishes(podman_world):
+    world = podman_world
     with open(os.path.join(world.state_dir, "agent.json"), "w") as handle:
         json.dump(CONFIG, handle)
     world.podman("cp", os.path.join(world.state_dir, "agent.json"), world.host("host1")["container"] + ":" + AGENT_JSON)
@@ -175,7 +174,8 @@ def test_no_profile_no_credentials_then_association_publishes(world):
     assert set(put_statuses(world)) == {200}
 
 
-def test_role_without_policy_is_refused_by_embedded_aws(world):
+def test_role_without_policy_is_refused_by_embedded_aws(podman_world):
+    world = podman_world
     world.podman("cp", os.path.join(world.state_dir, "agent.json"),
                  world.host("host2")["container"] + ":/tmp/agent.json")
     make_profile(world, "world-no-policy", None)
@@ -195,7 +195,8 @@ def test_role_without_policy_is_refused_by_embedded_aws(world):
     assert instance_metrics(world, "host2") == []
 
 
-def test_down_leaves_no_process_or_container(world):
+def test_down_leaves_no_process_or_container(podman_world):
+    world = podman_world
     aws_pid, mirror_pid = world.state["aws_pid"], world.state["mirror"]["pid"]
     label = world.state["label"]
     world.down()

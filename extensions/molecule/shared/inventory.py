@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Dynamic inventory of a Molecule scenario's test world (tests/harness/world.py).
+"""Dynamic inventory of a Molecule scenario's test world (tests/support/world.py).
 
 The world of a scenario lives in $MOLECULE_EPHEMERAL_DIRECTORY/world (create.yml starts it there). Molecule
 links this script into <ephemeral>/inventory/, so the ephemeral folder is also found from the script's own

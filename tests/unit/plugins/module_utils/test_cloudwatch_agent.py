@@ -3,9 +3,9 @@
 import json
 
 import pytest
-from conftest import shared_file
 
 from ansible_collections.iamkit.ec2.plugins.module_utils import cloudwatch_agent as agent
+from tests.support.paths import shared_file
 
 STRUCTURED = dict(metrics_collection_interval=60, namespace="CWAgent", append_dimensions=["InstanceId"],
                   metrics_collected={"mem": {"measurement": ["mem_used_percent"]},

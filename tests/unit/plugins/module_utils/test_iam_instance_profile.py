@@ -5,10 +5,10 @@ from unittest import mock
 import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
-from conftest import make_role
 
 from ansible_collections.iamkit.ec2.plugins.module_utils import iam_instance_profile as profiles
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import InvalidInput
+from tests.support.fixtures import make_role
 
 ACCOUNT = "123456789012"
 

@@ -1,12 +1,12 @@
 """module_utils/instance_profile_association.py against moto in-process, with the aws_fidelity patches applied
-so moto pages, refuses and reports as AWS does (see tests/harness/aws_fidelity.py)."""
+so moto pages, refuses and reports as AWS does (see tests/support/aws_fidelity.py)."""
 
 import pytest
-from aws_fidelity import patched_moto
 from botocore.exceptions import ClientError
 
 from ansible_collections.iamkit.ec2.plugins.module_utils import instance_profile_association as assoc
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import InvalidInput
+from tests.support.aws_fidelity import patched_moto
 
 
 def no_sleep(seconds):
@@ -16,9 +16,9 @@ def no_sleep(seconds):
 class World:
     """Clients, profiles and instances in moto: the state the planner reads and changes."""
 
-    def __init__(self, aws):
-        self.ec2 = aws("ec2")
-        self.iam = aws("iam")
+    def __init__(self, aws_clients):
+        self.ec2 = aws_clients("ec2")
+        self.iam = aws_clients("iam")
         self.ami = self.ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
         self.arn = {}
         for name in ("web", "db"):
@@ -49,7 +49,7 @@ class World:
 
 
 @pytest.fixture
-def aws():
+def aws_clients():
     """moto in-process without the managed policies conftest's fixture loads (these tests need none; 5 s each)."""
     import os
     from unittest import mock
@@ -63,9 +63,9 @@ def aws():
 
 
 @pytest.fixture
-def world(aws):
+def world(aws_clients):
     with patched_moto():
-        yield World(aws)
+        yield World(aws_clients)
 
 
 # --------------------------------------------------------------------------------------------- input

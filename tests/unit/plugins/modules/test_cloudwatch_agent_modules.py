@@ -7,7 +7,8 @@ from contextlib import redirect_stdout
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
-from conftest import shared_file
+
+from tests.support.paths import shared_file
 
 
 def run(module, args, check_mode=False):

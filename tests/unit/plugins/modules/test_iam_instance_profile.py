@@ -3,8 +3,9 @@
 import json
 
 import pytest
-from conftest import EC2_TRUST_JSON
-from conftest import make_role
+
+from tests.support.fixtures import EC2_TRUST_JSON
+from tests.support.fixtures import make_role
 
 MODULE = "iam_instance_profile"
 ACCOUNT = "123456789012"
@@ -258,13 +259,13 @@ def test_bad_input_fails_before_any_call(run, calls, args, words):
     assert calls.actions == []
 
 
-def test_check_mode_predicts_a_role_an_earlier_task_would_create(module_runner, calls, aws):
+def test_check_mode_predicts_a_role_an_earlier_task_would_create(module_runner, calls, aws_clients):
     """In a check-mode play, iam_role reports the role it would create; this task must not fail on it."""
     result = module_runner("iam_instance_profile", dict(name="web", role="not-created-yet"), check_mode=True)
     assert result["changed"] is True, result
     assert any("not-created-yet" in str(w) and "check mode" in str(w) for w in result["warnings"])
     assert calls.writes == []
-    assert aws("iam").list_instance_profiles()["InstanceProfiles"] == []
+    assert aws_clients("iam").list_instance_profiles()["InstanceProfiles"] == []
     refused = module_runner("iam_instance_profile", dict(name="web", role="not-created-yet"))
     assert refused["failed"] is True and "not-created-yet" in refused["msg"]
     assert calls.writes == []

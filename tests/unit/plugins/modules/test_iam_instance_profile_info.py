@@ -2,16 +2,17 @@
 
 
 import pytest
-from conftest import EC2_TRUST_JSON
+
+from tests.support.fixtures import EC2_TRUST_JSON
 
 MODULE = "iam_instance_profile_info"
 ACCOUNT = "123456789012"
 
 
 @pytest.fixture
-def world(aws):
+def world(aws_clients):
     """Three profiles: a (/team/, role r1, tagged, used by one instance), b (/team/sub/), c (/other/)."""
-    iam, ec2 = aws("iam"), aws("ec2")
+    iam, ec2 = aws_clients("iam"), aws_clients("ec2")
     iam.create_role(RoleName="r1", AssumeRolePolicyDocument=EC2_TRUST_JSON)
     iam.create_instance_profile(InstanceProfileName="a", Path="/team/", Tags=[{"Key": "team", "Value": "x"}])
     iam.add_role_to_instance_profile(InstanceProfileName="a", RoleName="r1")

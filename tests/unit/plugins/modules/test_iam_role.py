@@ -35,11 +35,11 @@ def assert_converged(run, calls, args):
     return again
 
 
-def test_create_with_managed_and_inline_policies_then_noop_in_four_calls(module_runner, calls, aws):
+def test_create_with_managed_and_inline_policies_then_noop_in_four_calls(module_runner, calls, aws_clients):
     args = role_args(managed_policies=["CloudWatchAgentServerPolicy"], inline_policies={"read-seed": READ_S3},
                      tags={"team": "obs"}, description="agent", max_session_duration=7200)
     result = module_runner("iam_role", args)
-    iam = aws("iam")
+    iam = aws_clients("iam")
     assert result["changed"] is True
     role = iam.get_role(RoleName="agent-role")["Role"]
     assert role["Description"] == "agent" and role["MaxSessionDuration"] == 7200
@@ -59,25 +59,25 @@ def test_create_with_managed_and_inline_policies_then_noop_in_four_calls(module_
     assert again["iam_role"]["arn"] == role["Arn"]
 
 
-def test_noop_without_inline_policies_reads_only_role_and_attachments(module_runner, calls, aws):
+def test_noop_without_inline_policies_reads_only_role_and_attachments(module_runner, calls, aws_clients):
     """Omitted inline_policies cannot change anything, so they are not even listed: two calls in all."""
     args = role_args(managed_policies=["CloudWatchAgentServerPolicy"])
     module_runner("iam_role", args)
-    aws("iam").put_role_policy(RoleName="agent-role", PolicyName="kept", PolicyDocument=json.dumps(
+    aws_clients("iam").put_role_policy(RoleName="agent-role", PolicyName="kept", PolicyDocument=json.dumps(
         dict(READ_S3, Version="2012-10-17")))
     again = module_runner("iam_role", args)
     assert again["changed"] is False
     assert calls.actions == ["GetRole", "ListAttachedRolePolicies"]
     assert "inline_policies" not in again["iam_role"]
-    assert aws("iam").list_role_policies(RoleName="agent-role")["PolicyNames"] == ["kept"]
+    assert aws_clients("iam").list_role_policies(RoleName="agent-role")["PolicyNames"] == ["kept"]
 
 
-def test_check_mode_create_makes_no_write_and_predicts_the_role(module_runner, calls, aws):
+def test_check_mode_create_makes_no_write_and_predicts_the_role(module_runner, calls, aws_clients):
     args = role_args(managed_policies=[CW_ARN], tags={"a": "1"})
     result = module_runner("iam_role", args, check_mode=True, diff=True)
     assert result["changed"] is True
     assert calls.writes == []
-    assert aws("iam").list_roles()["Roles"] == []
+    assert aws_clients("iam").list_roles()["Roles"] == []
     assert result["iam_role"]["role_name"] == "agent-role"
     assert result["iam_role"]["attached_policies"] == [{"policy_name": "CloudWatchAgentServerPolicy",
                                                         "policy_arn": CW_ARN}]
@@ -86,7 +86,7 @@ def test_check_mode_create_makes_no_write_and_predicts_the_role(module_runner, c
     assert result["changes"][0] == "create role agent-role"
 
 
-def test_trust_policy_compared_by_meaning(module_runner, calls, aws):
+def test_trust_policy_compared_by_meaning(module_runner, calls, aws_clients):
     account_trust = {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::123456789012:root"]},
@@ -105,13 +105,14 @@ def test_trust_policy_compared_by_meaning(module_runner, calls, aws):
     assert preview["diff"]["after"]["assume_role_policy_document"] == EC2_TRUST
     result = module_runner("iam_role", changed)
     assert calls.writes == ["UpdateAssumeRolePolicy"]
-    assert aws("iam").get_role(RoleName="cross")["Role"]["AssumeRolePolicyDocument"]["Statement"][0][
+    assert aws_clients("iam").get_role(RoleName="cross")["Role"]["AssumeRolePolicyDocument"]["Statement"][0][
         "Principal"] == {"Service": "ec2.amazonaws.com"}
     assert result["changes"] == ["update the trust policy of role cross"]
 
 
-def test_managed_policy_list_is_exclusive_unless_purge_is_off_and_omitted_list_keeps_all(module_runner, calls, aws):
-    iam = aws("iam")
+def test_managed_policy_list_is_exclusive_unless_purge_is_off_and_omitted_list_keeps_all(
+        module_runner, calls, aws_clients):
+    iam = aws_clients("iam")
     module_runner("iam_role", role_args(managed_policies=[CW_ARN, SSM_ARN]))
     # Omitted list: nothing detached.
     omitted = module_runner("iam_role", role_args(description="now described"))
@@ -135,8 +136,8 @@ def test_managed_policy_list_is_exclusive_unless_purge_is_off_and_omitted_list_k
     assert attached_arns(iam, "agent-role") == []
 
 
-def test_inline_policies_update_purge_and_keep(module_runner, calls, aws):
-    iam = aws("iam")
+def test_inline_policies_update_purge_and_keep(module_runner, calls, aws_clients):
+    iam = aws_clients("iam")
     write = {"Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}]}
     module_runner("iam_role", role_args(inline_policies={"read": READ_S3, "write": write}))
     assert sorted(iam.list_role_policies(RoleName="agent-role")["PolicyNames"]) == ["read", "write"]
@@ -159,8 +160,8 @@ def test_inline_policies_update_purge_and_keep(module_runner, calls, aws):
     assert_converged(module_runner, calls, role_args(inline_policies=changed))
 
 
-def test_tags_purge_and_keep(module_runner, calls, aws):
-    iam = aws("iam")
+def test_tags_purge_and_keep(module_runner, calls, aws_clients):
+    iam = aws_clients("iam")
     module_runner("iam_role", role_args(tags={"a": "1", "b": "2"}))
     module_runner("iam_role", role_args(tags={"c": "3"}, purge_tags=False))
     assert calls.writes == ["TagRole"]
@@ -170,8 +171,8 @@ def test_tags_purge_and_keep(module_runner, calls, aws):
     assert_converged(module_runner, calls, role_args(tags={"a": "9"}))
 
 
-def test_description_and_duration_update_keep_each_other(module_runner, calls, aws):
-    iam = aws("iam")
+def test_description_and_duration_update_keep_each_other(module_runner, calls, aws_clients):
+    iam = aws_clients("iam")
     module_runner("iam_role", role_args(description="first", max_session_duration=7200))
     module_runner("iam_role", role_args(description="second"))
     role = iam.get_role(RoleName="agent-role")["Role"]
@@ -179,8 +180,8 @@ def test_description_and_duration_update_keep_each_other(module_runner, calls, a
     assert_converged(module_runner, calls, role_args(max_session_duration=7200))
 
 
-def test_boundary_set_with_instance_profile_then_removed(module_runner, calls, aws):
-    iam = aws("iam")
+def test_boundary_set_with_instance_profile_then_removed(module_runner, calls, aws_clients):
+    iam = aws_clients("iam")
     args = role_args(boundary=READONLY_ARN, create_instance_profile=True)
     module_runner("iam_role", args)
     assert iam.get_role(RoleName="agent-role")["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == READONLY_ARN
@@ -194,26 +195,26 @@ def test_boundary_set_with_instance_profile_then_removed(module_runner, calls, a
     assert_converged(module_runner, calls, role_args(boundary=""))
 
 
-def test_path_change_is_refused_before_any_write(module_runner, calls, aws):
+def test_path_change_is_refused_before_any_write(module_runner, calls, aws_clients):
     module_runner("iam_role", role_args(path="/agents/"))
     result = module_runner("iam_role", role_args(path="/other/", description="x"))
     assert result["failed"] is True
     assert "path" in result["msg"] and "/agents/" in result["msg"] and "cannot move" in result["msg"]
     assert calls.writes == []
-    assert aws("iam").get_role(RoleName="agent-role")["Role"]["Path"] == "/agents/"
+    assert aws_clients("iam").get_role(RoleName="agent-role")["Role"]["Path"] == "/agents/"
 
 
-def test_unknown_policy_name_fails_naming_what_was_tried(module_runner, calls, aws):
+def test_unknown_policy_name_fails_naming_what_was_tried(module_runner, calls, aws_clients):
     result = module_runner("iam_role", role_args(managed_policies=["NoSuchPolicyAnywhere"]))
     assert result["failed"] is True
     assert "arn:aws:iam::aws:policy/NoSuchPolicyAnywhere" in result["msg"]
     assert "arn:aws:iam::123456789012:policy/NoSuchPolicyAnywhere" in result["msg"]
     assert calls.writes == []
-    assert aws("iam").list_roles()["Roles"] == []
+    assert aws_clients("iam").list_roles()["Roles"] == []
 
 
-def test_customer_policy_under_a_path_resolves_by_name(module_runner, calls, aws):
-    iam = aws("iam")
+def test_customer_policy_under_a_path_resolves_by_name(module_runner, calls, aws_clients):
+    iam = aws_clients("iam")
     arn = iam.create_policy(PolicyName="team-read", Path="/teams/", PolicyDocument=json.dumps(
         dict(READ_S3, Version="2012-10-17")))["Policy"]["Arn"]
     module_runner("iam_role", role_args(managed_policies=["team-read"]))
@@ -221,24 +222,24 @@ def test_customer_policy_under_a_path_resolves_by_name(module_runner, calls, aws
     assert_converged(module_runner, calls, role_args(managed_policies=["team-read"]))
 
 
-def test_create_instance_profile_default_makes_the_same_named_profile(module_runner, calls, aws):
+def test_create_instance_profile_default_makes_the_same_named_profile(module_runner, calls, aws_clients):
     args = dict(name="web", trusted_services=["ec2.amazonaws.com"])
     module_runner("iam_role", args)
-    profile = aws("iam").get_instance_profile(InstanceProfileName="web")["InstanceProfile"]
+    profile = aws_clients("iam").get_instance_profile(InstanceProfileName="web")["InstanceProfile"]
     assert [r["RoleName"] for r in profile["Roles"]] == ["web"]
     assert_converged(module_runner, calls, args)
 
 
-def make_instance_with_profile(aws, profile_name):
-    ec2 = aws("ec2")
+def make_instance_with_profile(aws_clients, profile_name):
+    ec2 = aws_clients("ec2")
     image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
     instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
     ec2.associate_iam_instance_profile(IamInstanceProfile={"Name": profile_name}, InstanceId=instance)
     return instance
 
 
-def test_absent_removes_everything_and_keeps_other_profiles(module_runner, calls, aws):
-    iam = aws("iam")
+def test_absent_removes_everything_and_keeps_other_profiles(module_runner, calls, aws_clients):
+    iam = aws_clients("iam")
     module_runner("iam_role", dict(name="web", trusted_services=["ec2.amazonaws.com"], managed_policies=[CW_ARN],
                                    inline_policies={"read": READ_S3}))
     iam.create_instance_profile(InstanceProfileName="web-extra")
@@ -257,10 +258,10 @@ def test_absent_removes_everything_and_keeps_other_profiles(module_runner, calls
     assert again["changed"] is False and calls.writes == [] and calls.actions == ["GetRole"]
 
 
-def test_absent_refuses_a_role_in_use_unless_forced(module_runner, calls, aws):
-    iam = aws("iam")
+def test_absent_refuses_a_role_in_use_unless_forced(module_runner, calls, aws_clients):
+    iam = aws_clients("iam")
     module_runner("iam_role", dict(name="web", trusted_services=["ec2.amazonaws.com"]))
-    instance = make_instance_with_profile(aws, "web")
+    instance = make_instance_with_profile(aws_clients, "web")
     refused = module_runner("iam_role", dict(name="web", state="absent"))
     assert refused["failed"] is True
     assert instance in refused["msg"] and "force" in refused["msg"]
@@ -269,7 +270,7 @@ def test_absent_refuses_a_role_in_use_unless_forced(module_runner, calls, aws):
     forced = module_runner("iam_role", dict(name="web", state="absent", force=True))
     assert forced["changed"] is True
     assert calls.writes[0] == "DisassociateIamInstanceProfile"
-    associations = aws("ec2").describe_iam_instance_profile_associations()["IamInstanceProfileAssociations"]
+    associations = aws_clients("ec2").describe_iam_instance_profile_associations()["IamInstanceProfileAssociations"]
     assert [a for a in associations if a["State"] in ("associating", "associated")] == []
     assert iam.list_roles()["Roles"] == []
 
@@ -291,16 +292,16 @@ def test_absent_refuses_a_role_in_use_unless_forced(module_runner, calls, aws):
     (dict(name="ok", state="gone"), ["state", "present", "absent"]),
     (dict(name="ok", create_instance_profile=False), ["assume_role_policy_document or trusted_services", "create"]),
 ])
-def test_bad_input_fails_before_any_write(module_runner, calls, aws, args, words):
+def test_bad_input_fails_before_any_write(module_runner, calls, aws_clients, args, words):
     result = module_runner("iam_role", args)
     assert result["failed"] is True
     for word in words:
         assert word in result["msg"], result["msg"]
     assert calls.writes == []
-    assert aws("iam").list_roles()["Roles"] == []
+    assert aws_clients("iam").list_roles()["Roles"] == []
 
 
-def test_info_by_name_path_and_all_is_complete(module_runner, calls, aws):
+def test_info_by_name_path_and_all_is_complete(module_runner, calls, aws_clients):
     module_runner("iam_role", dict(name="web", path="/svc/", trusted_services=["ec2.amazonaws.com"],
                                    managed_policies=[CW_ARN], inline_policies={"read": READ_S3}, tags={"t": "1"},
                                    boundary=READONLY_ARN))
@@ -322,7 +323,7 @@ def test_info_by_name_path_and_all_is_complete(module_runner, calls, aws):
     assert calls.writes == []
 
 
-def test_info_rejects_bad_path(module_runner, calls, aws):
+def test_info_rejects_bad_path(module_runner, calls, aws_clients):
     result = module_runner("iam_role_info", dict(path_prefix="svc"))
     assert result["failed"] is True and "path_prefix" in result["msg"]
     assert calls.actions == []

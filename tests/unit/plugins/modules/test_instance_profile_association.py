@@ -5,14 +5,15 @@ from unittest import mock
 
 import boto3
 import pytest
-from aws_fidelity import patched_moto
 from moto import mock_aws
+
+from tests.support.aws_fidelity import patched_moto
 
 REGION = "us-east-1"
 
 
 @pytest.fixture
-def aws():
+def aws_clients():
     """moto without the managed policies conftest's fixture loads; module_runner uses this one here."""
     env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
     with mock.patch.dict(os.environ, env), mock_aws(), patched_moto():
@@ -20,8 +21,8 @@ def aws():
 
 
 @pytest.fixture
-def world(aws):
-    ec2, iam = aws("ec2"), aws("iam")
+def world(aws_clients):
+    ec2, iam = aws_clients("ec2"), aws_clients("iam")
     ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
     arns = dict((n, iam.create_instance_profile(InstanceProfileName=n)["InstanceProfile"]["Arn"])
                 for n in ("web", "db"))
@@ -148,9 +149,9 @@ def test_info_by_ids_profile_filters_and_state(module_runner, calls, world):
     assert bad["failed"] and "instance_ids" in bad["msg"] and calls.actions == []
 
 
-def test_check_mode_predicts_a_profile_an_earlier_task_would_create(module_runner, calls, aws):
+def test_check_mode_predicts_a_profile_an_earlier_task_would_create(module_runner, calls, aws_clients):
     """In a check-mode play, iam_instance_profile reports the profile it would create; no failure here."""
-    ec2 = aws("ec2")
+    ec2 = aws_clients("ec2")
     image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
     instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
     args = dict(instance_ids=[instance], instance_profile="not-created-yet")

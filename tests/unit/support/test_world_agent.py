@@ -7,12 +7,13 @@ import os
 import subprocess
 import sys
 
-import mirror
 import pytest
-from conftest import shared_file
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-PACKAGE_DIR = os.path.join(ROOT, "tests", "agent_package")
+from tests.support.agent_package import build as package_build
+from tests.support.paths import ROOT
+from tests.support.paths import shared_file
+
+PACKAGE_DIR = os.path.join(ROOT, "tests", "support", "agent_package")
 AGENT = os.path.join(PACKAGE_DIR, "agent.py")
 FIRST_PHASE = "Configuration validation first phase failed. Agent version: 1.0.test."
 VALID = {"metrics": {"namespace": "Test", "metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}}
@@ -157,7 +158,7 @@ def test_metric_names_and_dimensions_follow_the_config(root):
 
 
 def test_deb_installs_what_the_real_package_installs(tmp_path):
-    build = mirror.package_builder()
+    build = package_build
     deb = build.build_deb("1.2.3", "amd64", str(tmp_path))
     contents = subprocess.run(["dpkg-deb", "-c", deb], capture_output=True, text=True, check=True).stdout
     paths = set(line.split()[5] for line in contents.splitlines())
@@ -179,9 +180,9 @@ def test_deb_installs_what_the_real_package_installs(tmp_path):
 
 
 def test_rpm_carries_the_same_files(tmp_path):
-    build = mirror.package_builder()
+    build = package_build
     if not build.can_build_rpm():
-        pytest.skip("rpmbuild not installed (tests/harness/system_packages.sh --rpm installs it)")
+        pytest.skip("rpmbuild not installed (python -m tests.support.system_packages --rpm installs it)")
     rpm = build.build_rpm("1.2.3", "arm64", str(tmp_path))
     query = subprocess.run(["rpm", "-qp", "--qf", "%{NAME} %{VERSION} %{ARCH}\\n", rpm], capture_output=True,
                            text=True, check=True).stdout.strip()

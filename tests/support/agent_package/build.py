@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Builds the test amazon-cloudwatch-agent package: a .deb with dpkg-deb and, where rpmbuild exists, an .rpm.
 
-    python tests/agent_package/build.py --version 1.300064.0 --arch amd64 --out DIR [--rpm]
+    python -m tests.support.agent_package.build --version 1.300064.0 --arch amd64 --out DIR [--rpm]
 
 Both install what the real package installs (../shared/cloudwatch-agent/FACTS.md): /opt/aws/amazon-cloudwatch-agent
 with bin/ (the ctl, the agent, CWAGENT_VERSION), etc/, logs/ and var/; the ctl on PATH; the user cwagent;

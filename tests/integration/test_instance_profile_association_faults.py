@@ -2,32 +2,22 @@
 the "Invalid IAM Instance Profile" error after a profile is created, throttling, a write failing mid-way."""
 
 import pytest
-from embedded_aws import EmbeddedAWS
+
+from tests.support.fixtures import ami_id
 
 ACTION = "AssociateIamInstanceProfile"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    aws = EmbeddedAWS.start(str(tmp_path_factory.mktemp("faults") / "aws.json"),
-                            extensions=["aws_fidelity", "faults"])
-    yield aws
-    aws.stop()
-
-
 @pytest.fixture
-def aws():
-    """No in-process moto here: conftest's module_runner runs the module against the server instead."""
-    return None
-
-
-@pytest.fixture
-def world(server, module_runner):
+def faulty_instances(embedded_aws, module_runner):
+    """(make instances, run the module, statuses of AssociateIamInstanceProfile, associated ids), on the
+    session's embedded AWS, wiped, with no fault switched on yet."""
+    server = embedded_aws
     server.reset()
     server.control("faults", "DELETE")
     ec2 = server.client("ec2")
     server.client("iam").create_instance_profile(InstanceProfileName="web")
-    ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ami = ami_id(ec2)
 
     def instances(count):
         return [i["InstanceId"] for i in ec2.run_instances(ImageId=ami, MinCount=count, MaxCount=count)["Instances"]]
@@ -47,42 +37,42 @@ def world(server, module_runner):
     return instances, run, statuses, associated
 
 
-def writes(server):
-    from embedded_aws import is_write
+def writes(embedded_aws):
+    from tests.support.embedded_aws import is_write
 
-    return [c["action"] for c in server.calls() if is_write(c["action"])]
+    return [c["action"] for c in embedded_aws.calls() if is_write(c["action"])]
 
 
-def test_new_profile_error_is_retried_until_it_goes_away(server, world):
-    instances, run, statuses, associated = world
+def test_new_profile_error_is_retried_until_it_goes_away(embedded_aws, faulty_instances):
+    instances, run, statuses, associated = faulty_instances
     ids = instances(2)
-    server.control("faults", "POST", {"action": ACTION, "count": 2, "kind": "invalid_profile"})
+    embedded_aws.control("faults", "POST", {"action": ACTION, "count": 2, "kind": "invalid_profile"})
     result = run(instance_ids=ids, instance_profile="web")
     assert result["changed"] and not result.get("failed")
     assert all(e["done"] and e["action"] == "associate" for e in result["associations"])
     assert statuses() == [200, 200, 400, 400]
     assert associated(ids) == sorted(ids)
     again = run(instance_ids=ids, instance_profile="web")
-    assert not again["changed"] and writes(server) == []
+    assert not again["changed"] and writes(embedded_aws) == []
 
 
-def test_new_profile_error_past_the_timeout_fails_clearly_and_a_rerun_completes(server, world):
-    instances, run, statuses, associated = world
+def test_new_profile_error_past_the_timeout_fails_clearly_and_a_rerun_completes(embedded_aws, faulty_instances):
+    instances, run, statuses, associated = faulty_instances
     ids = instances(1)
-    server.control("faults", "POST", {"action": ACTION, "count": 5, "kind": "invalid_profile"})
+    embedded_aws.control("faults", "POST", {"action": ACTION, "count": 5, "kind": "invalid_profile"})
     result = run(instance_ids=ids, instance_profile="web", propagation_timeout=0)
     assert result["failed"] and "Invalid IAM Instance Profile ARN" in result["msg"] and ids[0] in result["msg"]
     assert "propagation_timeout" in result["msg"]
     assert [(e["instance_id"], e["done"]) for e in result["associations"]] == [(ids[0], False)]
     assert associated(ids) == []
-    server.control("faults", "DELETE")
+    embedded_aws.control("faults", "DELETE")
     assert run(instance_ids=ids, instance_profile="web")["changed"] and associated(ids) == ids
 
 
-def test_throttled_writes_complete_with_nothing_failed(server, world):
-    instances, run, statuses, associated = world
+def test_throttled_writes_complete_with_nothing_failed(embedded_aws, faulty_instances):
+    instances, run, statuses, associated = faulty_instances
     ids = instances(6)
-    server.control("faults", "POST", {"action": ACTION, "count": 5, "kind": "throttle"})
+    embedded_aws.control("faults", "POST", {"action": ACTION, "count": 5, "kind": "throttle"})
     result = run(instance_ids=ids, instance_profile="web", max_concurrency=3)
     assert result["changed"] and not result.get("failed")
     assert [e["done"] for e in result["associations"]] == [True] * 6
@@ -90,13 +80,13 @@ def test_throttled_writes_complete_with_nothing_failed(server, world):
     assert statuses() == [200] * 6 + [503] * 5
     assert associated(ids) == sorted(ids)
     again = run(instance_ids=ids, instance_profile="web")
-    assert not again["changed"] and writes(server) == []
+    assert not again["changed"] and writes(embedded_aws) == []
 
 
-def test_failure_mid_way_reports_done_and_not_done_and_a_rerun_completes(server, world):
-    instances, run, statuses, associated = world
+def test_failure_mid_way_reports_done_and_not_done_and_a_rerun_completes(embedded_aws, faulty_instances):
+    instances, run, statuses, associated = faulty_instances
     ids = instances(4)
-    server.control("faults", "POST", {"action": ACTION, "count": 1, "after": 2, "code": "UnauthorizedOperation",
+    embedded_aws.control("faults", "POST", {"action": ACTION, "count": 1, "after": 2, "code": "UnauthorizedOperation",
                                       "message": "You are not authorized to perform this operation.", "status": 403})
     result = run(instance_ids=ids, instance_profile="web", max_concurrency=1)
     assert result["failed"] and result["changed"]
@@ -109,5 +99,5 @@ def test_failure_mid_way_reports_done_and_not_done_and_a_rerun_completes(server,
     rerun = run(instance_ids=ids, instance_profile="web")
     assert rerun["changed"]
     assert [e["action"] for e in rerun["associations"]] == ["none", "none", "associate", "associate"]
-    assert sorted(writes(server)) == [ACTION, ACTION] and associated(ids) == sorted(ids)
-    assert not run(instance_ids=ids, instance_profile="web")["changed"] and writes(server) == []
+    assert sorted(writes(embedded_aws)) == [ACTION, ACTION] and associated(ids) == sorted(ids)
+    assert not run(instance_ids=ids, instance_profile="web")["changed"] and writes(embedded_aws) == []

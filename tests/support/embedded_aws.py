@@ -3,9 +3,9 @@
 
 One helper for every consumer (pytest fixtures, integration runs, Molecule, `make demo`, benchmarks):
 
-    python tests/harness/embedded_aws.py start --state tests/output/aws.json [--enforce-iam]
-    python tests/harness/embedded_aws.py env --state tests/output/aws.json     # export lines for a shell
-    python tests/harness/embedded_aws.py stop --state tests/output/aws.json
+    python -m tests.support.embedded_aws start --state tests/output/aws.json [--enforce-iam]
+    python -m tests.support.embedded_aws env --state tests/output/aws.json     # export lines for a shell
+    python -m tests.support.embedded_aws stop --state tests/output/aws.json
 
 or, from Python, `with EmbeddedAWS.started(enforce_iam=True) as aws: aws.env(), aws.calls()`.
 
@@ -29,9 +29,7 @@ import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 REGION = "us-east-1"
 # moto accepts any key pair until authorization is enforced; these are recognisably fake.
@@ -165,11 +163,11 @@ def create_admin(endpoint):
 
 
 def load_extensions(front, names):
-    """Import each `harness.<name>` module and call its install(front): fidelity, faults, world..."""
+    """Import each `tests.support.<name>` module and call its install(front): fidelity, faults, imds..."""
     import importlib
 
     for name in names:
-        importlib.import_module(name).install(front)
+        importlib.import_module("tests.support." + name).install(front)
 
 
 def serve(state_path, port=0, enforce_iam=False, extensions=()):
@@ -229,14 +227,14 @@ class EmbeddedAWS:
         """Start the server in a child process and wait until its state file says it answers."""
         if os.path.exists(state_path):
             os.remove(state_path)
-        command = [sys.executable, os.path.abspath(__file__), "serve", "--state", state_path]
+        command = [sys.executable, "-m", "tests.support.embedded_aws", "serve", "--state", os.path.abspath(state_path)]
         if enforce_iam:
             command.append("--enforce-iam")
         for name in extensions:
             command += ["--extension", name]
         log = open(log_path or (state_path + ".log"), "ab")
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   start_new_session=True)
+                                   start_new_session=True, cwd=ROOT)
         deadline = time.monotonic() + timeout
         while not os.path.exists(state_path):
             if process.poll() is not None:
@@ -351,7 +349,8 @@ def main(argv=None):
     parser.add_argument("--state", required=True, help="state file (endpoint, keys, pid)")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--enforce-iam", action="store_true", help="check every request against IAM policies")
-    parser.add_argument("--extension", action="append", default=[], help="harness module to install")
+    parser.add_argument("--extension", action="append", default=[],
+                        help="tests.support module to install (aws_fidelity, faults, imds)")
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve(args.state, args.port, args.enforce_iam, args.extension)

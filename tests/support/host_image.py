@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """The host image of the test world: Debian 12 with systemd, built by debootstrap and `podman import`.
 
-    python tests/harness/host_image.py build [--cache DIR]     # prints the image name and what it cost
+    python -m tests.support.host_image build [--cache DIR]     # prints the image name and what it cost
 
 The image is named after a hash of its recipe (this file's RECIPE plus the Debian mirror), so it is built
 once per recipe and reused until the recipe changes. The root file system tarball is kept in the cache
@@ -22,8 +22,6 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
 IMAGE_REPOSITORY = "localhost/iamkit-ec2-host"
 
 # What goes into the image. Changing anything here changes the hash, hence the image.

@@ -1,15 +1,12 @@
 """The package mirror (layout of AWS's bucket, signatures by a key made here, tampering detectable) and the
 host image's recipe (mirror discovery, cache key)."""
 
-import json
-import os
 import subprocess
-import urllib.error
-import urllib.request
 
-import host_image
-import mirror
 import pytest
+
+from tests.support import host_image
+from tests.support import mirror
 
 
 @pytest.fixture(scope="module")
@@ -62,27 +59,6 @@ def test_signatures_verify_and_tampering_is_detected(published):
 def test_the_key_is_made_once_per_state_folder(published):
     base, summary = published
     assert mirror.make_key(str(base / "gnupg")) == summary["fingerprint"]
-
-
-def test_served_over_loopback_http(published, tmp_path):
-    base, summary = published
-    state = str(tmp_path / "mirror.json")
-    process = subprocess.Popen([os.sys.executable, mirror.__file__, "serve", "--root", str(base / "root"),
-                                "--state", state])
-    try:
-        from world import wait_for_file
-
-        wait_for_file(state, process, "mirror")
-        url = json.load(open(state))["url"]
-        assert url.startswith("http://127.0.0.1:")
-        with urllib.request.urlopen(url + "/info/latest/CWAGENT_VERSION", timeout=5) as response:
-            assert response.read().decode().strip() == summary["latest"]
-        with pytest.raises(urllib.error.HTTPError) as missing:
-            urllib.request.urlopen(url + "/debian/arm64/latest/amazon-cloudwatch-agent.deb", timeout=5)
-        assert missing.value.code == 404
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_debian_mirror_is_read_from_apt_sources():

@@ -1,9 +1,9 @@
-"""Helpers the reliability tests share (imported by name: the folder is on sys.path while they run)."""
+"""Helpers the reliability tests share."""
 
 import threading
 import time
 
-from embedded_aws import is_write
+from tests.support.embedded_aws import is_write
 
 FAULT_CONTROLS = ("faults", "fault_shares", "propagation", "race")
 

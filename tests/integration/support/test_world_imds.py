@@ -12,10 +12,11 @@ import urllib.error
 import urllib.request
 
 import pytest
-from embedded_aws import EmbeddedAWS
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-AGENT = os.path.join(ROOT, "tests", "agent_package", "agent.py")
+from tests.support.embedded_aws import EmbeddedAWS
+from tests.support.paths import ROOT
+
+AGENT = os.path.join(ROOT, "tests", "support", "agent_package", "agent.py")
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 AGENT_POLICY = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"

@@ -4,21 +4,18 @@ The faults (throttling, propagation delay, races) have their own extension, test
 
 import pytest
 from botocore.exceptions import ClientError
-from embedded_aws import EmbeddedAWS
 
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    aws = EmbeddedAWS.start(str(tmp_path_factory.mktemp("fidelity") / "aws.json"), extensions=["aws_fidelity"])
-    yield aws
-    aws.stop()
+from tests.support.fixtures import ami_id
 
 
 @pytest.fixture
-def world(server):
+def ec2_with_profiles(embedded_aws):
+    """(EC2 client, a function making N instances) on the session's embedded AWS, wiped, with profiles web
+    and db."""
+    server = embedded_aws
     server.reset()
     ec2, iam = server.client("ec2"), server.client("iam")
-    ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ami = ami_id(ec2)
     for name in ("web", "db"):
         iam.create_instance_profile(InstanceProfileName=name)
 
@@ -32,12 +29,12 @@ def error_code(raised):
     return raised.value.response["Error"]["Code"]
 
 
-def test_state_file_says_the_extension_is_loaded(server):
-    assert server.state["extras"]["aws_fidelity"] is True
+def test_state_file_says_the_extension_is_loaded(embedded_aws):
+    assert embedded_aws.state["extras"]["aws_fidelity"] is True
 
 
-def test_max_results_is_honoured_with_next_token(world):
-    ec2, instances = world
+def test_max_results_is_honoured_with_next_token(ec2_with_profiles):
+    ec2, instances = ec2_with_profiles
     ids = instances(12)
     for i in ids:
         ec2.associate_iam_instance_profile(IamInstanceProfile={"Name": "web"}, InstanceId=i)
@@ -53,15 +50,15 @@ def test_max_results_is_honoured_with_next_token(world):
     assert len(ec2.describe_iam_instance_profile_associations(MaxResults=1000)["IamInstanceProfileAssociations"]) == 12
 
 
-def test_max_results_above_1000_is_refused(world):
-    ec2, _instances = world
+def test_max_results_above_1000_is_refused(ec2_with_profiles):
+    ec2, _instances = ec2_with_profiles
     with pytest.raises(ClientError) as raised:
         ec2.describe_iam_instance_profile_associations(MaxResults=1001)
     assert error_code(raised) == "InvalidParameterValue" and "5 and 1000" in str(raised.value)
 
 
-def test_more_than_200_filter_values_are_refused(world):
-    ec2, _instances = world
+def test_more_than_200_filter_values_are_refused(ec2_with_profiles):
+    ec2, _instances = ec2_with_profiles
     values = ["i-%017x" % n for n in range(201)]
     with pytest.raises(ClientError) as raised:
         ec2.describe_iam_instance_profile_associations(Filters=[{"Name": "instance-id", "Values": values}])
@@ -69,8 +66,8 @@ def test_more_than_200_filter_values_are_refused(world):
     assert ec2.describe_instances(Filters=[{"Name": "instance-id", "Values": values[:200]}])["Reservations"] == []
 
 
-def test_replace_refused_on_a_stopped_instance_and_shown_by_describe_instances(world):
-    ec2, instances = world
+def test_replace_refused_on_a_stopped_instance_and_shown_by_describe_instances(ec2_with_profiles):
+    ec2, instances = ec2_with_profiles
     running, stopped = instances(2)
     ids = {}
     for i in (running, stopped):

@@ -2,7 +2,7 @@
 """`make demo` on the test world: the collection's cloudwatch_agent playbook on podman hosts that behave like
 EC2 instances, then, per host, what it made: role, profile, association, agent status, first metric seen.
 
-    python tests/harness/demo.py [--hosts N] [--keep]
+    python -m tests.support.demo [--hosts N] [--keep]
 
 Starts a world (world.py) in a temporary folder, runs `ansible-playbook iamkit.ec2.cloudwatch_agent` against
 its inventory with the admin's credentials in the environment (as a user would), prints the report and stops
@@ -19,13 +19,11 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, HERE)
-
-import host_image  # noqa: E402
-from embedded_aws import is_write  # noqa: E402
-from world import World  # noqa: E402
+from tests.support import host_image
+from tests.support.embedded_aws import is_write
+from tests.support.paths import COLLECTIONS
+from tests.support.paths import ROOT
+from tests.support.world import World
 
 ROLE = "CloudWatchAgentServerRole"
 METRIC_WAIT = 60
@@ -47,7 +45,7 @@ def playbook_vars(world):
 
 def run_playbook(world):
     env = dict(os.environ, **world.aws.env())
-    env["ANSIBLE_COLLECTIONS_PATH"] = os.path.join(ROOT, "tests", "output", "collections")
+    env["ANSIBLE_COLLECTIONS_PATH"] = COLLECTIONS
     env.update(host_image.podman_env(world.cache))
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "iamkit.ec2.cloudwatch_agent",
                "-i", world.inventory_path, "-e", json.dumps(playbook_vars(world))]
@@ -137,7 +135,7 @@ def main(argv=None):
             return 1
     finally:
         if args.keep:
-            print("world kept: python tests/harness/world.py down --state %s" % state)
+            print("world kept: python -m tests.support.world down --state %s" % state)
         else:
             world.down()
             shutil.rmtree(state, ignore_errors=True)

@@ -1,10 +1,10 @@
 #!/usr/bin/env python
 """The test world: hosts that behave like EC2 instances, whose identity comes from their instance profile.
 
-    python tests/harness/world.py up --state DIR --hosts N     # start everything, print the set-up cost
-    python tests/harness/world.py status --state DIR           # what runs (no secrets)
-    python tests/harness/world.py env --state DIR              # export lines for the admin's AWS access
-    python tests/harness/world.py down --state DIR             # stop everything: no process or container left
+    python -m tests.support.world up --state DIR --hosts N     # start everything, print the set-up cost
+    python -m tests.support.world status --state DIR           # what runs (no secrets)
+    python -m tests.support.world env --state DIR              # export lines for the admin's AWS access
+    python -m tests.support.world down --state DIR             # stop everything: no process or container left
 
 or from Python: `with World.running(state_dir, hosts=2) as world: ...`.
 
@@ -29,17 +29,13 @@ import sys
 import time
 from contextlib import contextmanager
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
+from tests.support import host_image
+from tests.support import mirror
+from tests.support.embedded_aws import EmbeddedAWS
+from tests.support.embedded_aws import stop_pid
+from tests.support.paths import ROOT
+from tests.support.paths import SHARED
 
-import host_image  # noqa: E402
-import mirror  # noqa: E402
-from embedded_aws import EmbeddedAWS  # noqa: E402
-from embedded_aws import stop_pid  # noqa: E402
-
-SHARED = os.environ.get("IAMKIT_SHARED_DIR", os.path.join(os.path.dirname(ROOT), "shared"))
 SCHEMA = os.path.join(SHARED, "cloudwatch-agent", "schema.json")
 SCHEMA_IN_HOST = "/usr/share/iamkit-test-agent/schema.json"
 LABEL = "iamkit-world"
@@ -194,8 +190,8 @@ class World:
             os.remove(path)
         with open(path + ".log", "ab") as log_file:
             process = subprocess.Popen(
-                [sys.executable, os.path.join(HERE, "mirror.py"), "serve", "--root", root, "--state", path],
-                stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                [sys.executable, "-m", "tests.support.mirror", "serve", "--root", root, "--state", path],
+                stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, cwd=ROOT)
         self.state["mirror"] = {"pid": process.pid, "root": root, "fingerprint": summary["fingerprint"],
                                 "versions": summary["versions"], "rpm": summary["rpm"]}
         self.save()
@@ -268,7 +264,7 @@ class World:
             "children": {"world_hosts": {"hosts": hosts}},
         }}
         with open(self.inventory_path, "w") as handle:
-            handle.write("# Written by tests/harness/world.py up; JSON is valid YAML.\n")
+            handle.write("# Written by tests.support.world up; JSON is valid YAML.\n")
             json.dump(inventory, handle, indent=2)
 
     # ----------------------------------------------------------------------------------- down, status

@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """The package mirror of the test world: AWS's CloudWatch agent bucket, laid out on 127.0.0.1.
 
-    python tests/harness/mirror.py publish --root DIR --gnupg DIR   # build, sign and lay out the packages
-    python tests/harness/mirror.py serve --root DIR --state FILE    # serve DIR until SIGTERM
+    python -m tests.support.mirror publish --root DIR --gnupg DIR   # build, sign and lay out the packages
+    python -m tests.support.mirror serve --root DIR --state FILE    # serve DIR until SIGTERM
 
 Layout, as in the real bucket (../shared/cloudwatch-agent/FACTS.md):
     <platform>/<arch>/<version|latest>/amazon-cloudwatch-agent.<deb|rpm>   and .sig beside each
@@ -23,11 +23,11 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+from tests.support.agent_package import build as package_build
+
+PACKAGE_SOURCE = os.path.dirname(os.path.abspath(package_build.__file__))
 
 PACKAGE = "amazon-cloudwatch-agent"
 # Oldest first; the last is `latest`. Two versions let tests pin one and upgrade to the other.
@@ -37,18 +37,6 @@ DEB_TARGETS = [("debian", "amd64"), ("ubuntu", "amd64"), ("ubuntu", "arm64")]
 RPM_TARGETS = [("amazon_linux", "amd64"), ("amazon_linux", "arm64"), ("redhat", "amd64"), ("redhat", "arm64"),
                ("centos", "amd64"), ("suse", "amd64"), ("suse", "arm64"), ("oracle_linux", "amd64")]
 KEY_NAME = "iamkit.ec2 test CloudWatch agent signing key"
-
-
-def package_builder():
-    """tests/agent_package/build.py, loaded by path: a plain `import build` could find PyPI's `build`."""
-    import importlib.util
-
-    name = "iamkit_agent_package_build"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "tests", "agent_package", "build.py"))
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
 
 
 def gpg(gnupg_home, *args, **kwargs):
@@ -73,7 +61,7 @@ def make_key(gnupg_home):
 def source_hash():
     """Hash of the agent package's source, to reuse built packages while it is unchanged."""
     digest = hashlib.sha256(json.dumps(VERSIONS).encode())
-    folder = os.path.join(ROOT, "tests", "agent_package")
+    folder = PACKAGE_SOURCE
     for base, dirs, names in sorted(os.walk(folder)):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(names):
@@ -85,7 +73,6 @@ def source_hash():
 
 def build_packages(cache, with_rpm):
     """{(kind, arch, version): path} of built packages, reused from cache while the source is unchanged."""
-    build = package_builder()
     folder = os.path.join(cache, "packages-" + source_hash())
     built = {}
     for version in VERSIONS:
@@ -93,14 +80,14 @@ def build_packages(cache, with_rpm):
             out = os.path.join(folder, version, arch)
             deb = os.path.join(out, PACKAGE + ".deb")
             if not os.path.exists(deb):
-                build.build_deb(version, arch, out + ".partial")
+                package_build.build_deb(version, arch, out + ".partial")
                 shutil.rmtree(out, ignore_errors=True)
                 os.rename(out + ".partial", out)
             built[("deb", arch, version)] = deb
             if with_rpm:
                 rpm = os.path.join(out, PACKAGE + ".rpm")
                 if not os.path.exists(rpm):
-                    build.build_rpm(version, arch, out)
+                    package_build.build_rpm(version, arch, out)
                 built[("rpm", arch, version)] = rpm
     return built
 
@@ -119,9 +106,8 @@ def tamper(source, target):
 
 def publish(root, gnupg_home, cache, with_rpm=None):
     """Lay the bucket out under root; returns a summary (key fingerprint, versions, files)."""
-    build = package_builder()
     if with_rpm is None:
-        with_rpm = build.can_build_rpm()
+        with_rpm = package_build.can_build_rpm()
     fingerprint = make_key(gnupg_home)
     packages = build_packages(cache, with_rpm)
     shutil.rmtree(root, ignore_errors=True)

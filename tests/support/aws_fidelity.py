@@ -13,7 +13,7 @@ AWS in a way that would let a wrong module pass:
 - After a replace, moto's DescribeInstances keeps the old profile; AWS shows the new one.
 
 Faults AWS produces and moto does not (throttling, 5xx, propagation delay, races) belong to the `faults`
-extension (tests/harness/faults.py); this one only makes moto's answers right.
+extension (tests/support/faults.py); this one only makes moto's answers right.
 """
 
 from contextlib import contextmanager
