@@ -11,6 +11,9 @@ AWS in a way that would let a wrong module pass:
 - ReplaceIamInstanceProfileAssociation: AWS replaces only on a running instance and answers IncorrectState
   otherwise; moto replaces on a stopped one too, hiding the disassociate-then-associate path.
 - After a replace, moto's DescribeInstances keeps the old profile; AWS shows the new one.
+- RemoveRoleFromInstanceProfile of a role the profile does not hold: AWS answers NoSuchEntity (IAM API
+  reference, RemoveRoleFromInstanceProfile, Errors); moto fails with an internal error (HTTP 500), which
+  would hide how a module treats "already removed" (two runs removing the same role at once).
 
 Faults AWS produces and moto does not (throttling, 5xx, propagation delay, races) belong to the `faults`
 extension (tests/support/faults.py); this one only makes moto's answers right.
@@ -47,9 +50,12 @@ def _patches():
     from moto.ec2.models.iam_instance_profile import IamInstanceProfileAssociationBackend
     from moto.ec2.responses._base_response import EC2BaseResponse
     from moto.ec2.responses.iam_instance_profiles import IamInstanceProfiles
+    from moto.iam.exceptions import NotFoundException
+    from moto.iam.models import IAMBackend
 
     original_filters = EC2BaseResponse._filters_from_querystring
     original_replace = IamInstanceProfileAssociationBackend.replace_iam_instance_profile_association
+    original_remove_role = IAMBackend.remove_role_from_instance_profile
 
     def filters_from_querystring(self):
         return _check_filter_limit(original_filters(self))
@@ -82,7 +88,15 @@ def _patches():
         )
         return association
 
+    def remove_role_from_instance_profile(self, profile_name, role_name):
+        profile = self.get_instance_profile(profile_name)
+        if role_name not in [role.name for role in profile.roles]:
+            raise NotFoundException("The role with name %s cannot be found in instance profile %s."
+                                       % (role_name, profile_name))
+        return original_remove_role(self, profile_name, role_name)
+
     return [
+        (IAMBackend, "remove_role_from_instance_profile", remove_role_from_instance_profile),
         (EC2BaseResponse, "_filters_from_querystring", filters_from_querystring),
         (IamInstanceProfiles, "describe_iam_instance_profile_associations", describe_iam_instance_profile_associations),
         (IamInstanceProfileAssociationBackend, "replace_iam_instance_profile_association",
