@@ -117,8 +117,8 @@ def run_scenarios(ctx, plan):
         2: lambda: scenarios.scenario_association(ctx, plan["sizes"]),
         3: lambda: scenarios.scenario_check_mode(ctx),
         4: lambda: scenarios.scenario_fleet(ctx, plan["hosts"]),
-        5: lambda: ctx.extra.update(throttled=throttled.measure(ctx.aws, ctx.folder, log=ctx.log,
-                                                                 **plan["throttled"])),
+        5: lambda: ctx.extra.update(
+            throttled=throttled.measure(ctx.aws, ctx.folder, log=ctx.log, **plan["throttled"])),
     }
     crashed = []
     for number in plan["scenarios"]:

@@ -117,7 +117,7 @@ def execute(aws, resource, params, check_mode=False, diff=False, warnings=None):
         plan = resource.plan(aws, current, desired)
     except Refused as refusal:
         raise Failed(dict(refusal.details, msg=str(refusal), changed=False)) from None
-    except AWS_ERRORS as error:
+    except (ClientError, BotoCoreError) as error:
         raise Failed.aws("reading %s failed; nothing was changed" % what, error) from None
     warnings.extend(plan.warnings)
 
@@ -136,7 +136,7 @@ def execute(aws, resource, params, check_mode=False, diff=False, warnings=None):
         state = resource.settle(aws, desired, plan)
     except Refused as refusal:
         raise Failed(dict(refusal.details, msg=str(refusal), changed=True, changes=plan.summaries)) from None
-    except AWS_ERRORS as error:
+    except (ClientError, BotoCoreError) as error:
         raise Failed.aws("%s was changed, then reading it back failed" % what, error, changed=True,
                          changes=plan.summaries) from None
     return finish(resource, plan, state, diff)

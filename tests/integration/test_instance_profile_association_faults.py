@@ -87,7 +87,8 @@ def test_failure_mid_way_reports_done_and_not_done_and_a_rerun_completes(embedde
     instances, run, statuses, associated = faulty_instances
     ids = instances(4)
     embedded_aws.control("faults", "POST", {"action": ACTION, "count": 1, "after": 2, "code": "UnauthorizedOperation",
-                                      "message": "You are not authorized to perform this operation.", "status": 403})
+                                            "message": "You are not authorized to perform this operation.",
+                                            "status": 403})
     result = run(instance_ids=ids, instance_profile="web", max_concurrency=1)
     assert result["failed"] and result["changed"]
     assert [e["done"] for e in result["associations"]] == [True, True, False, False]

@@ -237,16 +237,12 @@ def info_desired(params):
 
 def list_profiles(aws, desired):
     """The profiles by name, under a path prefix, or all; each with its tags (ListInstanceProfiles leaves tags
-    out on AWS, so each is read with GetInstanceProfile), sorted by name. The prefix is also applied here
-    because some endpoints (moto) ignore PathPrefix."""
+    out on AWS, so each is read with GetInstanceProfile), sorted by name."""
     if desired.get("name"):
         found = iam_calls.get_instance_profile(aws, desired["name"])
         return [found] if found else []
-    prefix = desired.get("path_prefix")
     profiles = []
-    for item in iam_calls.list_instance_profiles(aws, prefix):
-        if prefix and not item["Path"].startswith(prefix):
-            continue
+    for item in iam_calls.list_instance_profiles(aws, desired.get("path_prefix")):
         profile = iam_calls.get_instance_profile(aws, item["InstanceProfileName"])
         if profile is not None:  # deleted between the listing and the read
             profiles.append(profile)

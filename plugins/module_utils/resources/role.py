@@ -100,12 +100,17 @@ def _plan_role_attributes(plan, desired):
     current_description = plan.after.get("description", "")
     description = current_description if desired.get("description") is None else desired["description"]
     duration = desired.get("max_session_duration") or plan.after["max_session_duration"]
-    if description == current_description and duration == plan.after["max_session_duration"]:
+    changes, words = {}, []
+    if description != current_description:
+        changes["Description"], words = description, words + ["description"]
+    if duration != plan.after["max_session_duration"]:
+        changes["MaxSessionDuration"], words = duration, words + ["max_session_duration"]
+    if not changes:
         return
-    # UpdateRole is sent with both values: AWS keeps an omitted one, but other implementations reset it.
-    plan.add("update description/max_session_duration of role %s" % desired["name"], iam_calls.update_role,
+    # UpdateRole changes only what it is given: the other value stays as it is.
+    plan.add("update %s of role %s" % (" and ".join(words), desired["name"]), iam_calls.update_role,
              after={"description": description, "max_session_duration": duration}, timeout=desired["timeout"],
-             RoleName=desired["name"], Description=description, MaxSessionDuration=duration)
+             RoleName=desired["name"], **changes)
 
 
 def _plan_boundary(plan, desired):

@@ -20,12 +20,11 @@ desired = info_desired
 
 def read(aws, desired):
     """One role by name, the roles under a path prefix, or all. ListRoles leaves out tags, boundary and last
-    use, so each role found is read with GetRole too; the prefix is applied here as well."""
+    use, so each role found is read with GetRole too."""
     if desired.get("name"):
         names = [desired["name"]]
     else:
-        prefix = desired.get("path_prefix")
-        names = [r["RoleName"] for r in iam_calls.list_roles(aws, prefix) if not prefix or r["Path"].startswith(prefix)]
+        names = [r["RoleName"] for r in iam_calls.list_roles(aws, desired.get("path_prefix"))]
     roles = []
     for name in names:
         raw = iam_calls.get_role(aws, name)

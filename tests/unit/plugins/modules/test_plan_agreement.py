@@ -38,10 +38,11 @@ def snapshot(aws_clients):
             "inline": dict((p, iam.get_role_policy(RoleName=name, PolicyName=p)["PolicyDocument"])
                            for p in iam.list_role_policies(RoleName=name)["PolicyNames"]),
         }
-    profiles = dict((p["InstanceProfileName"], (p["Path"], [r["RoleName"] for r in p["Roles"]],
-                                                 iam.get_instance_profile(InstanceProfileName=p["InstanceProfileName"])
-                                                 ["InstanceProfile"].get("Tags", [])))
-                    for p in iam.list_instance_profiles()["InstanceProfiles"])
+    profiles = {}
+    for listed in iam.list_instance_profiles()["InstanceProfiles"]:
+        profile = iam.get_instance_profile(InstanceProfileName=listed["InstanceProfileName"])["InstanceProfile"]
+        profiles[profile["InstanceProfileName"]] = (profile["Path"], [r["RoleName"] for r in profile["Roles"]],
+                                                    profile.get("Tags", []))
     associations = sorted((a["InstanceId"], a["IamInstanceProfile"]["Arn"])
                           for a in ec2.describe_iam_instance_profile_associations()["IamInstanceProfileAssociations"]
                           if a["State"] in ("associating", "associated"))
