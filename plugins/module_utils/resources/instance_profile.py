@@ -31,6 +31,7 @@ from ansible_collections.iamkit.ec2.plugins.module_utils.validate import role_na
 
 # ------------------------------------------------------------------------------------------- input
 
+
 def desired(params):
     check_name("name", params["name"], max_length=PROFILE_NAME_MAX)
     check_path("path", params.get("path"))
