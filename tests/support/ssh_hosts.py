@@ -67,8 +67,8 @@ def start_sshd(world, public_key):
     """sshd in every host on a port of its own, accepting root with `public_key`; ports kept in world.state."""
     for host in world.hosts:
         host["ssh_port"] = free_port()
-        script = ("set -e; install -d -m 700 /root/.ssh; printf '%%s\\n' \"$KEY\" > /root/.ssh/authorized_keys; "
-                  "chmod 600 /root/.ssh/authorized_keys; printf '%%s' \"$CONFIG\" > /etc/ssh/sshd_config.d/iamkit.conf; "
+        script = ("set -e; install -d -m 700 /root/.ssh; printf '%s\\n' \"$KEY\" > /root/.ssh/authorized_keys; "
+                  "chmod 600 /root/.ssh/authorized_keys; printf '%s' \"$CONFIG\" > /etc/ssh/sshd_config.d/iamkit.conf; "
                   "systemctl start ssh.service")
         result = world.exec(host["name"], "sh", "-c", script,
                             env={"KEY": public_key, "CONFIG": SSHD_CONFIG.format(port=host["ssh_port"])})
