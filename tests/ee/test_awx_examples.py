@@ -32,7 +32,8 @@ def roles_of(template):
 
 
 def spec_options(role):
-    return load_yaml(os.path.join(ROOT, "roles", role, "meta", "argument_specs.yml"))["argument_specs"]["main"]["options"]
+    specs = load_yaml(os.path.join(ROOT, "roles", role, "meta", "argument_specs.yml"))
+    return specs["argument_specs"]["main"]["options"]
 
 
 @pytest.fixture(params=["iamkit.ec2 instance role", "iamkit.ec2 CloudWatch agent"])

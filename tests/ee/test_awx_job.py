@@ -35,7 +35,8 @@ AGENT_JOB = "iamkit.ec2 CloudWatch agent"
 APP_ROLE = "iamkit-awx-app"
 AGENT_ROLE = "iamkit-awx-agent"
 JOB_ROLE = "iamkit-awx-job"
-INSTANCE_ROLE_ANSWERS = {"instance_role_name": APP_ROLE, "instance_role_managed_policies": ["AmazonSSMManagedInstanceCore"],
+INSTANCE_ROLE_ANSWERS = {"instance_role_name": APP_ROLE,
+                         "instance_role_managed_policies": ["AmazonSSMManagedInstanceCore"],
                          "instance_role_state": "present"}
 ASSOCIATE_TASK = "Associate the profile with every instance of the play, in one call"
 SECRET_CREDENTIAL_INPUTS = ("password", "security_token", "ssh_key_data")
@@ -211,13 +212,13 @@ def test_the_jobs_got_exactly_the_survey_answers(awx_runs, awx_site, awx_assets)
         own = {key: value for key, value in extra_vars.items() if not key.startswith(("awx_", "tower_"))}
         assert own == dict(template_vars, **answers)
         assert all(isinstance(extra_vars[key], UnsafeText) for key, value in answers.items() if isinstance(value, str))
-        assert "@/runner/env/extravars" in " ".join(json.load(open(os.path.join(job.artifact_dir, "command")))["command"])
+        with open(os.path.join(job.artifact_dir, "command")) as handle:
+            assert "@/runner/env/extravars" in " ".join(json.load(handle)["command"])
     assert awx_runs["aws"]["roles"][APP_ROLE]["managed_policies"] == ["AmazonSSMManagedInstanceCore"]
     assert awx_runs["aws"]["roles"][AGENT_ROLE]["managed_policies"] == ["CloudWatchAgentServerPolicy"]
     assert awx_runs["aws"]["associations"] == {host["name"]: [AGENT_ROLE] for host in world.hosts}
-    for name, outcome in awx_runs["hosts"].items():
-        metrics = outcome["config"]["metrics"]
-        assert metrics["namespace"] == "IamkitAwx", outcome["config"]
+    for outcome in awx_runs["hosts"].values():
+        assert outcome["config"]["metrics"]["namespace"] == "IamkitAwx", outcome["config"]
         assert outcome["config"]["agent"]["metrics_collection_interval"] == 10
         assert outcome["status"]["status"] == "running" and outcome["service"] == "active"
 
@@ -238,7 +239,8 @@ def plain_playbook(site, playbook, answers, template, tmp_path):
     variables = str(tmp_path / ("%s-vars.json" % playbook))
     with open(variables, "w") as handle:
         json.dump(answers, handle)
-    command = [tool("ansible-playbook"), "iamkit.ec2.%s" % playbook, "-i", site.inventory_file(str(tmp_path / "hosts.json")),
+    inventory = site.inventory_file(str(tmp_path / "hosts.json"))
+    command = [tool("ansible-playbook"), "iamkit.ec2.%s" % playbook, "-i", inventory,
                "-e", "@" + variables, "-u", "root", "--private-key", site.key_path]
     if template["become_enabled"]:
         command.append("--become")

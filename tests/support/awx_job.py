@@ -129,7 +129,8 @@ def answer_errors(item, data, validate_required=True):
         if not isinstance(value, str):
             return ["Value %s for '%s' expected to be a string." % (value, variable)]
         if item.get("min") not in ("", None) and len(value) < int(item["min"]):
-            return ["'%s' value %s is too small (length is %s must be at least %s)." % (variable, value, len(value), item["min"])]
+            return ["'%s' value %s is too small (length is %s must be at least %s)."
+                    % (variable, value, len(value), item["min"])]
         if item.get("max") not in ("", None) and len(value) > int(item["max"]):
             return ["'%s' value %s is too large (must be no more than %s)." % (variable, value, item["max"])]
     elif kind in ("integer", "float"):
@@ -276,13 +277,13 @@ def playbook_args(template, machine_inputs):
 
 def job_env(job_id, inventory_id):
     """jobs.py RunJob.build_env, the parts a job in an execution environment sees."""
+    collections = "/runner/requirements_collections:~/.ansible/collections:/usr/share/ansible/collections"
     return {
         "JOB_ID": str(job_id), "INVENTORY_ID": str(inventory_id), "PROJECT_REVISION": "",
         "ANSIBLE_RETRY_FILES_ENABLED": "False", "MAX_EVENT_RES": "700000", "AWX_HOST": "https://awx.example.invalid",
         "ANSIBLE_SSH_CONTROL_PATH_DIR": "/runner/cp",
-        "ANSIBLE_COLLECTIONS_PATHS": "/runner/requirements_collections:~/.ansible/collections:/usr/share/ansible/collections",
+        "ANSIBLE_COLLECTIONS_PATHS": collections, "ANSIBLE_COLLECTIONS_PATH": collections,
         "ANSIBLE_ROLES_PATH": "/runner/requirements_roles:~/.ansible/roles:/usr/share/ansible/roles:/etc/ansible/roles",
-        "ANSIBLE_COLLECTIONS_PATH": "/runner/requirements_collections:~/.ansible/collections:/usr/share/ansible/collections",
     }
 
 

@@ -238,8 +238,9 @@ def ensure_image(base_image=None, build_args=None, cache=None, log=print):
     with open(os.path.join(folder, "build.log"), "w") as handle:
         handle.write(result.stdout + result.stderr)
     if result.returncode != 0:
+        log_path = os.path.join(folder, "build.log")
         raise RuntimeError("ansible-builder build failed (rc %s), log in %s:\n%s"
-                           % (result.returncode, os.path.join(folder, "build.log"), (result.stdout + result.stderr)[-6000:]))
+                           % (result.returncode, log_path, (result.stdout + result.stderr)[-6000:]))
     timings["build"] = round(time.monotonic() - moment, 1)
     return name, "built", time.monotonic() - started, timings
 
