@@ -284,7 +284,9 @@ def navigator_run(site, image, answers, tmp_path, label):
     key = home / ".ssh" / "id_ed25519"
     key.write_text(site.private_key)
     key.chmod(0o600)
-    env = dict(host_image.podman_env(), **site.world.aws.env())
+    # A person's shell: no Ansible or AWS settings of this test run, podman set up, the world's AWS access.
+    env = {key: value for key, value in host_image.podman_env().items() if not key.startswith(("ANSIBLE_", "AWS_"))}
+    env.update(site.world.aws.env())
     env["HOME"] = str(home)
     env["ANSIBLE_HOST_KEY_CHECKING"] = "False"
     variables = tmp_path / ("navigator-%s.json" % label)

@@ -411,6 +411,7 @@ def run_on_execution_node(job, params, node_env, node_dir):
         result = ansible_runner.interface.run(streamer="process", quiet=True, _input=stream,
                                               event_handler=lambda event: job.events.append(event) or True,
                                               **params)
+    os.remove(results)
     job.status = result.status
     rc_file = os.path.join(job.artifact_dir, "rc")
     job.rc = int(open(rc_file).read()) if os.path.exists(rc_file) else None
