@@ -92,6 +92,36 @@ iam_roles:
     assume_role_policy_document_raw:
       description: The same trust policy, kept for compatibility with amazon.aws.
       type: dict
+    trusted_principals:
+      description:
+        - Who may assume the role, read from the Allow statements of its trust policy that grant
+          C(sts:AssumeRole). Deny statements are not subtracted; the whole policy is in
+          RV(iam_roles[].assume_role_policy_document).
+        - New in iamkit.ec2; amazon.aws.iam_role_info has no such key.
+      type: dict
+      contains:
+        services:
+          description: AWS services, such as C(ec2.amazonaws.com).
+          type: list
+          elements: str
+        accounts:
+          description: Account ids trusted as a whole (written as id or as the account's root ARN).
+          type: list
+          elements: str
+        arns:
+          description: IAM roles, users and other AWS principals by ARN; C(*) when anyone may.
+          type: list
+          elements: str
+        federated:
+          description: Identity providers (web identity or SAML).
+          type: list
+          elements: str
+        external_ids:
+          description: External ids the statements require through C(sts:ExternalId).
+          type: list
+          elements: str
+      sample: {"services": ["ec2.amazonaws.com"], "accounts": ["111122223333"], "arns": [], "federated": [],
+               "external_ids": ["seed-monitoring"]}
     attached_policies:
       description: The attached managed policies (name and ARN).
       type: list
@@ -155,6 +185,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.iamkit.ec2.plugins.module_utils.aws import client
 from ansible_collections.iamkit.ec2.plugins.module_utils.iam_role import describe_roles
+from ansible_collections.iamkit.ec2.plugins.module_utils.policy import trusted_principals
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import InvalidInput
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_name
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_path
@@ -180,6 +211,8 @@ def main():
         roles = describe_roles(client(module, "iam"), name=name, path_prefix=path_prefix)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
         module.fail_json_aws(error, msg="Failed to describe IAM roles")
+    for role in roles:
+        role["trusted_principals"] = trusted_principals(role.get("assume_role_policy_document"))
     module.exit_json(changed=False, iam_roles=roles)
 
 
