@@ -122,15 +122,68 @@ def policies_equal(a, b):
     return normalise_policy(a) == normalise_policy(b)
 
 
-def trust_policy_for_services(services):
-    """The standard trust policy that lets the given AWS services (e.g. ec2.amazonaws.com) assume a role."""
-    return {
-        "Version": DEFAULT_VERSION,
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": sorted(services) if len(services) > 1 else services[0]},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
+# Principals a trust policy may name for cross-account access: an account id (the account's root, so the
+# account's own IAM policies decide which of its users and roles may assume) or an IAM role or user ARN.
+_ACCOUNT_PRINCIPAL = re.compile(r"^\d{12}$")
+# Actions that let a principal assume a role, as a trust policy may write them.
+_ASSUME_ACTIONS = re.compile(r"^(\*|sts:\*|sts:AssumeRole\*?)$", re.I)
+
+
+def trust_policy(services=None, accounts=None, external_id=None):
+    """A trust policy letting AWS services and/or accounts, roles and users assume a role.
+
+    One statement per kind of principal, because the sts:ExternalId condition concerns only the accounts:
+    AWS services never send an external id, so a shared condition would lock them out.
+    """
+    statements = []
+    if services:
+        statements.append(_assume_statement({"Service": _one_or_sorted(services)}))
+    if accounts:
+        statement = _assume_statement({"AWS": _one_or_sorted(accounts)})
+        if external_id is not None:
+            statement["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
+        statements.append(statement)
+    return {"Version": DEFAULT_VERSION, "Statement": statements}
+
+
+def _assume_statement(principal):
+    return {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
+
+
+def _one_or_sorted(values):
+    values = sorted(set(values))
+    return values[0] if len(values) == 1 else values
+
+
+def trusted_principals(document):
+    """Who may assume a role by its trust policy: services, accounts, other AWS principals (ARNs or "*"),
+    federated providers, and the external ids required. Only Allow statements that grant an AssumeRole
+    action count; a Deny is not subtracted (the whole document is returned beside this summary)."""
+    found = {"services": set(), "accounts": set(), "arns": set(), "federated": set(), "external_ids": set()}
+    if not document:
+        return dict((key, []) for key in found)
+    statements = document.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        actions = statement.get("Action", [])
+        actions = actions if isinstance(actions, list) else [actions]
+        if statement.get("Effect") != "Allow" or not any(_ASSUME_ACTIONS.match(a) for a in actions):
+            continue
+        principal = statement.get("Principal", {})
+        if principal == "*":
+            principal = {"AWS": "*"}
+        for kind, values in principal.items():
+            for value in values if isinstance(values, list) else [values]:
+                found[_principal_kind(kind, value)].add(_principal_value(value))
+        for tests in (statement.get("Condition") or {}).values():
+            for key, value in tests.items():
+                if key.lower() == "sts:externalid":
+                    found["external_ids"].update(value if isinstance(value, list) else [value])
+    return dict((key, sorted(values)) for key, values in found.items())
+
+
+def _principal_kind(kind, value):
+    if kind == "Service":
+        return "services"
+    if kind == "Federated":
+        return "federated"
+    return "accounts" if _ACCOUNT_PRINCIPAL.match(_principal_value(value)) else "arns"

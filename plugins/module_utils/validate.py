@@ -128,3 +128,33 @@ def is_arn(value):
 def name_from_arn(value):
     """The last path element of an ARN (role/path/Name -> Name), or the value itself when it is a name."""
     return value.rsplit("/", 1)[-1] if is_arn(value) else value
+
+
+# Who a trust policy may name in trusted_accounts: an account id, the account's root ARN, or an IAM role
+# or user ARN (IAM API reference: AWS JSON policy elements, Principal).
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ROOT_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:root$")
+_ROLE_OR_USER_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/([\x21-\x7e]+/)?[\w+=,.@-]{1,64}$")
+# sts:AssumeRole's ExternalId: 2 to 1224 characters from letters, digits and +=,.@:/- (STS API reference).
+_EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+
+
+def check_trusted_principal(option, value):
+    """An account id or an IAM root, role or user ARN; returned as given (IAM stores an id as its root ARN)."""
+    text = value if isinstance(value, str) else ""
+    if _ACCOUNT_ID.match(text) or _ROOT_ARN.match(text) or _ROLE_OR_USER_ARN.match(text):
+        return text
+    raise InvalidInput(
+        "%s has %r, which is neither a 12-digit AWS account id nor an IAM ARN of a role, a user or an account "
+        "root: expected 123456789012, arn:aws:iam::123456789012:root, arn:aws:iam::123456789012:role/NAME or "
+        "arn:aws:iam::123456789012:user/NAME" % (option, value)
+    )
+
+
+def check_external_id(option, value):
+    if not _EXTERNAL_ID.match(value or ""):
+        raise InvalidInput(
+            "%s=%r is not a valid external id: use 2 to 1224 characters from letters, digits and +=,.@:/-"
+            % (option, value)
+        )
+    return value

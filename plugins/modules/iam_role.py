@@ -39,17 +39,38 @@ options:
       - Compared by meaning with the role's current trust policy (statement and key order, single values
         versus one-element lists, a missing C(Version), an account written as id or as root ARN), so no
         update is made when both mean the same.
-      - Required to create a role unless O(trusted_services) is given. Omitted for an existing role, the trust
-        policy is left as it is.
-      - Mutually exclusive with O(trusted_services).
+      - Required to create a role unless O(trusted_services) or O(trusted_accounts) is given. Omitted for an
+        existing role (with those two omitted as well), the trust policy is left as it is.
+      - Mutually exclusive with O(trusted_services) and O(trusted_accounts).
     type: json
   trusted_services:
     description:
       - Shorthand for the common trust policy, letting these AWS services assume the role with C(sts:AssumeRole),
         for example V(ec2.amazonaws.com).
+      - May be combined with O(trusted_accounts); each kind of principal gets its own statement.
       - Mutually exclusive with O(assume_role_policy_document).
     type: list
     elements: str
+  trusted_accounts:
+    description:
+      - Shorthand for a cross-account trust policy, letting these AWS principals assume the role with
+        C(sts:AssumeRole). Each is a 12-digit account id (the account's root, which means that the account's
+        own IAM policies decide which of its users and roles may assume the role), an account's root ARN, or
+        the ARN of an IAM role or user (only that role's sessions or that user).
+      - IAM refuses a trust policy naming a role or user that does not exist, so create those first.
+      - A malformed id or ARN fails before any call to AWS. Compared by meaning, like every trust policy, so an
+        account written as id or as root ARN is the same.
+      - May be combined with O(trusted_services). Mutually exclusive with O(assume_role_policy_document).
+    type: list
+    elements: str
+  external_id:
+    description:
+      - The external id the principals of O(trusted_accounts) must pass to C(sts:AssumeRole), written into
+        their statement as the condition C(StringEquals) on C(sts:ExternalId). Services are not affected.
+      - 2 to 1224 characters from letters, digits and C(+=,.@:/-). It is no secret (anyone who may read the
+        role sees it), it guards against the confused-deputy problem when a third party assumes the role.
+      - Requires O(trusted_accounts).
+    type: str
   description:
     description:
       - A description of the role. Omitted, the current description is kept.
@@ -145,8 +166,8 @@ extends_documentation_fragment:
 notes:
   - Differences from amazon.aws.iam_role, all deliberate. O(boundary) may be combined with
     O(create_instance_profile) (amazon.aws refuses it). O(inline_policies), O(purge_inline_policies),
-    O(trusted_services) and O(force) are new. Deleting a role whose profile is associated with instances is
-    refused without O(force). Policy documents are compared by meaning. A policy document IAM would refuse
+    O(trusted_services), O(trusted_accounts), O(external_id) and O(force) are new. Deleting a role whose
+    profile is associated with instances is refused without O(force). Policy documents are compared by meaning. A policy document IAM would refuse
     fails before any write. The same-name profile of O(create_instance_profile) is given the role when it
     exists empty (amazon.aws only warns).
   - As in amazon.aws, a different O(path) for an existing role is not an error. IAM cannot move a role, so
@@ -193,6 +214,16 @@ EXAMPLES = r"""
           - Effect: Allow
             Action: s3:PutObject
             Resource: arn:aws:s3:::example-seed-bucket/*
+    create_instance_profile: false
+
+- name: A role that EC2 and a monitoring account may assume, the account only with its external id
+  iamkit.ec2.iam_role:
+    name: seed-reader
+    trusted_services:
+      - ec2.amazonaws.com
+    trusted_accounts:
+      - "111122223333"
+    external_id: seed-monitoring
     create_instance_profile: false
 
 - name: Keep the attached policies and add one more (purge_policies false)
@@ -333,6 +364,8 @@ ARGUMENT_SPEC = dict(
     path=dict(type="str", aliases=["prefix", "path_prefix"]),
     assume_role_policy_document=dict(type="json"),
     trusted_services=dict(type="list", elements="str"),
+    trusted_accounts=dict(type="list", elements="str"),
+    external_id=dict(type="str"),
     description=dict(type="str"),
     max_session_duration=dict(type="int"),
     boundary=dict(type="str", aliases=["boundary_policy_arn"]),
@@ -364,7 +397,9 @@ RESOURCE = engine.Resource(
 def main(clock=None):
     module = AnsibleAWSModule(
         argument_spec=ARGUMENT_SPEC,
-        mutually_exclusive=[["assume_role_policy_document", "trusted_services"]],
+        mutually_exclusive=[["assume_role_policy_document", "trusted_services"],
+                            ["assume_role_policy_document", "trusted_accounts"]],
+        required_by={"external_id": "trusted_accounts"},
         supports_check_mode=True,
     )
     engine.run(module, RESOURCE, clock)

@@ -92,6 +92,36 @@ iam_roles:
     assume_role_policy_document_raw:
       description: The same trust policy, kept for compatibility with amazon.aws.
       type: dict
+    trusted_principals:
+      description:
+        - Who may assume the role, read from the Allow statements of its trust policy that grant
+          C(sts:AssumeRole). Deny statements are not subtracted; the whole policy is in
+          RV(iam_roles[].assume_role_policy_document).
+        - New in iamkit.ec2; amazon.aws.iam_role_info has no such key.
+      type: dict
+      contains:
+        services:
+          description: AWS services, such as C(ec2.amazonaws.com).
+          type: list
+          elements: str
+        accounts:
+          description: Account ids trusted as a whole (written as id or as the account's root ARN).
+          type: list
+          elements: str
+        arns:
+          description: IAM roles, users and other AWS principals by ARN; C(*) when anyone may.
+          type: list
+          elements: str
+        federated:
+          description: Identity providers (web identity or SAML).
+          type: list
+          elements: str
+        external_ids:
+          description: External ids the statements require through C(sts:ExternalId).
+          type: list
+          elements: str
+      sample: {"services": ["ec2.amazonaws.com"], "accounts": ["111122223333"], "arns": [], "federated": [],
+               "external_ids": ["seed-monitoring"]}
     attached_policies:
       description: The attached managed policies (name and ARN).
       type: list

@@ -8,7 +8,8 @@ once per recipe and reused until the recipe changes. The root file system tarbal
 too: when podman's storage is wiped, importing it again costs seconds instead of a debootstrap.
 
 Everything the hosts need at test time is installed here, at build time: once running, hosts reach only
-the test world's loopback services (embedded AWS, instance metadata, package mirror).
+the test world's loopback services (embedded AWS, instance metadata, package mirror). That includes the AWS CLI
+(`aws` on the PATH), from PyPI through this machine's pip.
 """
 
 import argparse
@@ -16,6 +17,7 @@ import glob
 import hashlib
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -41,8 +43,24 @@ RECIPE = {
         "systemd-udevd.service", "systemd-udev-trigger.service", "getty@tty1.service",
         "console-getty.service", "systemd-logind.service", "apt-daily.timer", "apt-daily-upgrade.timer",
     ],
+    # The AWS CLI the seed stories run on the hosts (`aws s3 cp`), every package pinned. From PyPI, not Debian:
+    # bookworm's awscli 2.9 predates AWS_ENDPOINT_URL (AWS CLI 2.13 and 1.29 brought it), so the STS call behind
+    # an SDK profile with role_arn could not reach the embedded AWS. It goes to /opt/aws-cli, apart from Debian's
+    # python3-botocore that the test agent uses (this AWS CLI carries its own botocore).
+    "aws_cli": [
+        "awscli==1.46.3", "colorama==0.4.6", "docutils==0.19", "jmespath==1.1.0", "pyasn1==0.6.5",
+        "python-dateutil==2.9.0.post0", "PyYAML==6.0.4", "rsa==4.7.2", "six==1.17.0", "urllib3==2.8.0",
+    ],
     "revision": 1,
 }
+
+# bookworm's Python, for which the AWS CLI's wheels are chosen.
+HOST_PYTHON = "3.11"
+AWS_CLI_DIR = "/opt/aws-cli"
+AWS_CLI_WRAPPER = """#!/bin/sh
+# The AWS CLI (PyPI's awscli, with its own botocore) installed by the iamkit.ec2 test world's host image.
+PYTHONPATH=%s exec /usr/bin/python3 -m awscli "$@"
+""" % AWS_CLI_DIR
 
 # root lacks CAP_SYS_RESOURCE here, and crun cannot run in this machine's hybrid cgroup mode
 # (../shared/ENVIRONMENT.md): both settings are needed for any podman container on this machine.
@@ -136,11 +154,29 @@ def build_rootfs(target, mirror, recipe=None):
         link = os.path.join(target, "etc", "systemd", "system", unit)
         if not os.path.lexists(link):
             os.symlink("/dev/null", link)
+    install_aws_cli(target)
     # An empty machine-id makes each container get its own at boot, as cloud images do.
     with open(os.path.join(target, "etc", "machine-id"), "w"):
         pass
     shutil.rmtree(os.path.join(target, "var", "cache", "apt", "archives"), ignore_errors=True)
     os.makedirs(os.path.join(target, "var", "cache", "apt", "archives", "partial"), exist_ok=True)
+
+
+def install_aws_cli(target):
+    """The recipe's AWS CLI into the root file system, by this machine's pip (the host has no network)."""
+    folder = target + AWS_CLI_DIR
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--only-binary=:all:", "--target", folder,
+         "--python-version", HOST_PYTHON, "--implementation", "cp",
+         "--platform", "manylinux2014_%s" % platform.machine()] + RECIPE["aws_cli"],
+        check=True, capture_output=True, text=True,
+    )
+    # pip's scripts there start with this machine's interpreter; the wrapper below uses the host's.
+    shutil.rmtree(os.path.join(folder, "bin"), ignore_errors=True)
+    wrapper = os.path.join(target, "usr", "local", "bin", "aws")
+    with open(wrapper, "w") as handle:
+        handle.write(AWS_CLI_WRAPPER)
+    os.chmod(wrapper, 0o755)
 
 
 def ensure_image(cache=None, log=print):

@@ -13,6 +13,7 @@ import json
 from ansible_collections.amazon.aws.plugins.module_utils.iam import normalize_iam_role
 
 from ansible_collections.iamkit.ec2.plugins.module_utils import iam_calls
+from ansible_collections.iamkit.ec2.plugins.module_utils.policy import trusted_principals
 from ansible_collections.iamkit.ec2.plugins.module_utils.resources.role_input import info_desired
 
 desired = info_desired
@@ -42,6 +43,7 @@ def expand(aws, raw):
     document = raw.get("AssumeRolePolicyDocument")
     role["assume_role_policy_document"] = json.loads(document) if isinstance(document, str) else document
     role["assume_role_policy_document_raw"] = role["assume_role_policy_document"]
+    role["trusted_principals"] = trusted_principals(role["assume_role_policy_document"])
     # The name iam_role returns them under, too.
     role["attached_policies"] = role["managed_policies"]
     for profile in role["instance_profiles"]:

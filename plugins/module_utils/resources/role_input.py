@@ -10,13 +10,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.iamkit.ec2.plugins.module_utils.policy import parse_policy
-from ansible_collections.iamkit.ec2.plugins.module_utils.policy import trust_policy_for_services
+from ansible_collections.iamkit.ec2.plugins.module_utils.policy import trust_policy
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import InvalidInput
+from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_external_id
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_name
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_path
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_path_prefix
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_policy_arn
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_timeout
+from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_trusted_principal
 
 SESSION_DURATION = (3600, 43200)
 
@@ -56,11 +58,17 @@ def role_desired(params):
 def _trust_policy(params):
     if params.get("assume_role_policy_document"):
         return parse_policy(params["assume_role_policy_document"], "assume_role_policy_document")
-    if params.get("trusted_services") is not None:
-        if not params["trusted_services"]:
-            raise InvalidInput("trusted_services must name at least one service, such as ec2.amazonaws.com")
-        return trust_policy_for_services(params["trusted_services"])
-    return None
+    services, accounts = params.get("trusted_services"), params.get("trusted_accounts")
+    if services is None and accounts is None:
+        return None
+    if services is not None and not services and not accounts:
+        raise InvalidInput("trusted_services must name at least one service, such as ec2.amazonaws.com")
+    if accounts is not None and not accounts and not services:
+        raise InvalidInput("trusted_accounts must name at least one account id or IAM role or user ARN")
+    accounts = [check_trusted_principal("trusted_accounts", account) for account in accounts or []]
+    if params.get("external_id") is not None:
+        check_external_id("external_id", params["external_id"])
+    return trust_policy(services, accounts, params.get("external_id"))
 
 
 def info_desired(params):

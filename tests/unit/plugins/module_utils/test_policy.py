@@ -7,7 +7,7 @@ import pytest
 from ansible_collections.iamkit.ec2.plugins.module_utils.policy import PolicyError
 from ansible_collections.iamkit.ec2.plugins.module_utils.policy import parse_policy
 from ansible_collections.iamkit.ec2.plugins.module_utils.policy import policies_equal
-from ansible_collections.iamkit.ec2.plugins.module_utils.policy import trust_policy_for_services
+from ansible_collections.iamkit.ec2.plugins.module_utils.policy import trust_policy
 
 BASE = {
     "Version": "2012-10-17",
@@ -80,9 +80,9 @@ def test_parse_adds_the_current_version_when_missing():
 
 
 def test_trust_policy_shorthand():
-    assert trust_policy_for_services(["ec2.amazonaws.com"]) == {
+    assert trust_policy(["ec2.amazonaws.com"]) == {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
     }
-    two = trust_policy_for_services(["ssm.amazonaws.com", "ec2.amazonaws.com"])
+    two = trust_policy(["ssm.amazonaws.com", "ec2.amazonaws.com"])
     assert two["Statement"][0]["Principal"]["Service"] == ["ec2.amazonaws.com", "ssm.amazonaws.com"]
