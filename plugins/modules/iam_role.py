@@ -327,8 +327,9 @@ from ansible_collections.iamkit.ec2.plugins.module_utils import iam_role
 from ansible_collections.iamkit.ec2.plugins.module_utils.aws import client
 from ansible_collections.iamkit.ec2.plugins.module_utils.iam_instance_profile import associations_by_profile
 from ansible_collections.iamkit.ec2.plugins.module_utils.policy import PolicyError
-from ansible_collections.iamkit.ec2.plugins.module_utils.policy import parse_policy
 from ansible_collections.iamkit.ec2.plugins.module_utils.policy import trust_policy_for_services
+from ansible_collections.iamkit.ec2.plugins.module_utils.policy import validate_permissions_policy
+from ansible_collections.iamkit.ec2.plugins.module_utils.policy import validate_trust_policy
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import InvalidInput
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_name
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_path
@@ -376,11 +377,11 @@ def validated(params):
         parsed = {}
         for policy_name, document in inline.items():
             check_name("inline_policies", policy_name, max_length=128)
-            parsed[policy_name] = parse_policy(document, "inline_policies.%s" % policy_name)
+            parsed[policy_name] = validate_permissions_policy(document, "inline_policies.%s" % policy_name)
         params["inline_policies"] = parsed
     trust = None
     if params["assume_role_policy_document"]:
-        trust = parse_policy(params["assume_role_policy_document"], "assume_role_policy_document")
+        trust = validate_trust_policy(params["assume_role_policy_document"], "assume_role_policy_document")
     elif params["trusted_services"] is not None:
         if not params["trusted_services"]:
             raise InvalidInput("trusted_services must name at least one service, such as ec2.amazonaws.com")
