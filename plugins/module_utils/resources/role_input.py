@@ -9,8 +9,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.iamkit.ec2.plugins.module_utils.policy import parse_policy
 from ansible_collections.iamkit.ec2.plugins.module_utils.policy import trust_policy
+from ansible_collections.iamkit.ec2.plugins.module_utils.policy import validate_permissions_policy
+from ansible_collections.iamkit.ec2.plugins.module_utils.policy import validate_trust_policy
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import InvalidInput
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_external_id
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_name
@@ -48,7 +49,7 @@ def role_desired(params):
         parsed = {}
         for policy_name, document in params["inline_policies"].items():
             check_name("inline_policies", policy_name, max_length=128)
-            parsed[policy_name] = parse_policy(document, "inline_policies.%s" % policy_name)
+            parsed[policy_name] = validate_permissions_policy(document, "inline_policies.%s" % policy_name)
         params["inline_policies"] = parsed
     params["trust_policy"] = _trust_policy(params)
     params["timeout"] = params.get("wait_timeout", 120) if params.get("wait", True) else 0
@@ -57,7 +58,7 @@ def role_desired(params):
 
 def _trust_policy(params):
     if params.get("assume_role_policy_document"):
-        return parse_policy(params["assume_role_policy_document"], "assume_role_policy_document")
+        return validate_trust_policy(params["assume_role_policy_document"], "assume_role_policy_document")
     services, accounts = params.get("trusted_services"), params.get("trusted_accounts")
     if services is None and accounts is None:
         return None
