@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
 
 # Dimensions the agent can append from instance metadata (AWS's agent documentation).
 APPENDABLE_DIMENSIONS = {
@@ -27,6 +28,7 @@ DEFAULT_METRICS = {
 }
 TOP_LEVEL_SECTIONS = ("agent", "metrics", "logs", "traces", "opentelemetry")
 SSM_PREFIX = "AmazonCloudWatch-"
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$")
 MODES = ("ec2", "onPremise")
 
 # distribution (Ansible fact) -> the platform folder of AWS's bucket.
@@ -75,6 +77,25 @@ def build_config(structured):
     if files:
         config["logs"] = {"logs_collected": {"files": {"collect_list": [_log_file(f) for f in files]}}}
     return config
+
+
+def with_role_arn(config, role_arn):
+    """The configuration with agent.credentials.role_arn set: the agent then publishes as that role."""
+    if not role_arn:
+        return config
+    if not ROLE_ARN.match(role_arn):
+        raise AgentConfigError(
+            "cloudwatch_agent_role_arn=%r is not an IAM role ARN (arn:aws:iam::<account id>:role/<name>)" % role_arn
+        )
+    agent_section = config.get("agent") or {}
+    given = (agent_section.get("credentials") or {}).get("role_arn")
+    if given and given != role_arn:
+        raise AgentConfigError(
+            "cloudwatch_agent_role_arn=%r conflicts with agent.credentials.role_arn=%r of the configuration: "
+            "give the role in one place" % (role_arn, given)
+        )
+    credentials = dict(agent_section.get("credentials") or {}, role_arn=role_arn)
+    return dict(config, agent=dict(agent_section, credentials=credentials))
 
 
 def _log_file(entry):

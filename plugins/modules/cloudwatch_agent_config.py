@@ -66,6 +66,13 @@ options:
     description:
       - Name of an SSM parameter holding the configuration instead; it must start with C(AmazonCloudWatch-).
     type: str
+  role_arn:
+    description:
+      - ARN of an IAM role the agent assumes (with its own credentials) to publish, written to
+        C(agent.credentials.role_arn) of the configuration, built or given; metrics and logs then land in
+        that role's account.
+      - Not with O(ssm_parameter): put C(agent.credentials.role_arn) into the parameter instead.
+    type: str
   schema_path:
     description:
       - Path on the controller to AWS's schema.json of the agent configuration; when given the configuration
@@ -90,6 +97,13 @@ EXAMPLES = r"""
       log_files:
         - file_path: /var/log/syslog
           log_group_name: syslog
+  delegate_to: localhost
+  register: agent_config
+
+- name: Publish as a role of another account (the agent assumes it with the instance's credentials)
+  iamkit.ec2.cloudwatch_agent_config:
+    structured: {}
+    role_arn: arn:aws:iam::210987654321:role/CentralMonitoringPublisher
   delegate_to: localhost
   register: agent_config
 """
@@ -144,11 +158,15 @@ def main():
             structured=dict(type="dict", options=STRUCTURED),
             ssm_parameter=dict(type="str"),
             schema_path=dict(type="path"),
+            role_arn=dict(type="str"),
         ),
         mutually_exclusive=[["config", "ssm_parameter"]],
         supports_check_mode=True,
     )
     params = module.params
+    if params["ssm_parameter"] and params["role_arn"]:
+        module.fail_json(msg="role_arn (cloudwatch_agent_role_arn) cannot be added to a configuration kept in SSM "
+                             "(ssm_parameter=%s): put agent.credentials.role_arn into the parameter" % params["ssm_parameter"])
     if params["ssm_parameter"]:
         try:
             agent.check_ssm_parameter(params["ssm_parameter"])
@@ -159,6 +177,10 @@ def main():
     option = "cloudwatch_agent_config" if params["config"] else "cloudwatch_agent structured settings"
     defaults = dict((key, spec.get("default")) for key, spec in STRUCTURED.items())
     config = params["config"] or agent.build_config(params["structured"] or defaults)
+    try:
+        config = agent.with_role_arn(config, params["role_arn"])
+    except agent.AgentConfigError as error:
+        module.fail_json(msg=str(error))
     problems = agent.check_config(config, option)
     schema_checked = bool(params["schema_path"])
     if schema_checked and not problems:

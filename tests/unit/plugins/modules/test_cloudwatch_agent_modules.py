@@ -88,6 +88,39 @@ def test_config_and_ssm_parameter_exclude_each_other():
     assert result["failed"] and "mutually exclusive" in result["msg"]
 
 
+ROLE_ARN = "arn:aws:iam::210987654321:role/CentralMonitoringPublisher"
+
+
+def test_role_arn_goes_into_agent_credentials_and_passes_aws_schema():
+    result = run("cloudwatch_agent_config", {"structured": {"region": "eu-west-1"}, "role_arn": ROLE_ARN,
+                                             "schema_path": shared_file("cloudwatch-agent/schema.json")})
+    assert not result.get("failed"), result
+    assert result["config"]["agent"] == {"metrics_collection_interval": 60, "region": "eu-west-1",
+                                         "credentials": {"role_arn": ROLE_ARN}}
+
+
+def test_role_arn_is_added_to_a_whole_config_keeping_the_rest():
+    config = {"agent": {"metrics_collection_interval": 30, "credentials": {}},
+              "metrics": {"metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}}
+    result = run("cloudwatch_agent_config", {"config": config, "role_arn": ROLE_ARN})
+    assert result["config"]["agent"] == {"metrics_collection_interval": 30, "credentials": {"role_arn": ROLE_ARN}}
+    assert result["config"]["metrics"] == config["metrics"]
+
+
+@pytest.mark.parametrize("args, expected", [
+    ({"config": {"agent": {"credentials": {"role_arn": "arn:aws:iam::123456789012:role/Other"}},
+                 "metrics": {"metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}},
+      "role_arn": ROLE_ARN}, "conflicts with agent.credentials.role_arn='arn:aws:iam::123456789012:role/Other'"),
+    ({"structured": {}, "role_arn": "CentralMonitoringPublisher"},
+     "cloudwatch_agent_role_arn='CentralMonitoringPublisher' is not an IAM role ARN"),
+    ({"ssm_parameter": "AmazonCloudWatch-web", "role_arn": ROLE_ARN},
+     "cannot be added to a configuration kept in SSM (ssm_parameter=AmazonCloudWatch-web)"),
+])
+def test_role_arn_refusals_name_the_variable(args, expected):
+    result = run("cloudwatch_agent_config", args)
+    assert result["failed"] and expected in result["msg"], result["msg"]
+
+
 # ---------------------------------------------------------------------------------- cloudwatch_agent_package_info
 
 GLOBAL = "https://amazoncloudwatch-agent.s3.amazonaws.com"
