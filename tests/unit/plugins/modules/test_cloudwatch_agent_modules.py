@@ -30,14 +30,6 @@ def test_defaults_build_memory_disk_and_instance_id_and_pass_aws_schema():
     assert result["config"]["metrics"]["append_dimensions"] == {"InstanceId": "${aws:InstanceId}"}
     assert result["config"]["metrics"]["metrics_collected"] == {
         "mem": {"measurement": ["mem_used_percent"]}, "disk": {"measurement": ["used_percent"], "resources": ["/"]}}
-    assert json.loads(result["content"]) == result["config"]
-
-
-def test_the_same_settings_render_the_same_text_in_check_mode_too():
-    args = {"structured": {"metrics_collection_interval": 10, "log_files": [
-        {"file_path": "/var/log/syslog", "log_group_name": "syslog"}],
-        "metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}}
-    assert run("cloudwatch_agent_config", args)["content"] == run("cloudwatch_agent_config", args, True)["content"]
 
 
 def test_a_whole_config_is_used_as_given():
