@@ -99,12 +99,10 @@ def with_role_arn(config, role_arn):
 
 
 def _log_file(entry):
-    result = {
-        "file_path": entry.get("file_path"),
-        "log_group_name": entry.get("log_group_name"),
-        "log_stream_name": entry.get("log_stream_name", "{instance_id}"),
-    }
-    for key in ("timezone", "timestamp_format", "multi_line_start_pattern", "retention_in_days"):
+    # Without log_stream_name the agent names the stream itself: the instance id on EC2, the host's name on
+    # premises (translator/translate/logs/ruleLogStreamName.go in aws/amazon-cloudwatch-agent).
+    result = {"file_path": entry.get("file_path"), "log_group_name": entry.get("log_group_name")}
+    for key in ("log_stream_name", "timezone", "timestamp_format", "multi_line_start_pattern", "retention_in_days"):
         if key in entry:
             result[key] = entry[key]
     return result
@@ -176,6 +174,33 @@ def render(config):
     return json.dumps(config, indent=2, sort_keys=True) + "\n"
 
 
+def parse_ssm_config(name, text):
+    """The configuration kept in an SSM parameter, or AgentConfigError naming the parameter."""
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise AgentConfigError("SSM parameter %s does not hold a JSON configuration: %s" % (name, error)) from None
+
+
+# Codes AWS answers a read it refuses with; the message test covers services whose code varies
+# ("User: ... is not authorized to perform: ssm:GetParameter ..." is AWS's own wording).
+ACCESS_DENIED_CODES = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException",
+                       "InvalidClientTokenId")
+
+
+def is_access_denied(error):
+    """Whether a botocore ClientError says the caller may not do this (rather than that the request is wrong)."""
+    details = getattr(error, "response", {}).get("Error", {})
+    return details.get("Code") in ACCESS_DENIED_CODES or "is not authorized to perform" in str(details.get("Message"))
+
+
+def ssm_file_name(name):
+    """The file fetch-config writes for ssm:<name> (EscapeFilePath of tool/downloader/downloader.go)."""
+    for character in "/ :":
+        name = name.replace(character, "_")
+    return "ssm_" + name
+
+
 # ------------------------------------------------------------------------------------------------ package
 
 def select_package(distribution, os_family, machine):
@@ -198,6 +223,12 @@ def select_package(distribution, os_family, machine):
         platform = "ubuntu" if platform == "debian" else "redhat"
     package_type = "deb" if platform in ("debian", "ubuntu") else "rpm"
     return platform, arch, package_type
+
+
+def key_url(base_url=None):
+    """AWS's public signing key: published in the global bucket only (regional buckets carry packages, not
+    the key), or in a mirror's assets/ folder."""
+    return (base_url or bucket_url()).rstrip("/") + "/assets/amazon-cloudwatch-agent.gpg"
 
 
 def package_url(base_url, platform, arch, version, package_type):
