@@ -162,7 +162,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.iamkit.ec2.plugins.module_utils import cloudwatch_agent as agent
-from ansible_collections.iamkit.ec2.plugins.module_utils.aws import client
+from ansible_collections.iamkit.ec2.plugins.module_utils.aws import module_client_factory
 
 STRUCTURED = dict(
     metrics_collection_interval=dict(type="int", default=60),
@@ -189,7 +189,7 @@ def read_parameter(module, name):
     """The parameter's {"Value", "Version"}, or None (with a warning) when this controller may not read it."""
     unreadable = None
     try:
-        return client(module, "ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]
+        return module_client_factory(module)("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]
     except is_boto3_error_code("ParameterNotFound"):
         module.fail_json(msg="ssm_parameter=%s does not exist in %s: create it before the agent is pointed at it"
                              % (name, module.region))

@@ -119,7 +119,7 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.iamkit.ec2.plugins.module_utils import cloudwatch_delivery as delivery
-from ansible_collections.iamkit.ec2.plugins.module_utils.aws import client
+from ansible_collections.iamkit.ec2.plugins.module_utils.aws import module_client_factory
 from ansible_collections.iamkit.ec2.plugins.module_utils.cloudwatch_agent import is_access_denied
 
 
@@ -129,10 +129,10 @@ def look(module, since):
     metrics, events = [], 0
     now = datetime.datetime.now(datetime.timezone.utc)
     if params["namespace"]:
-        metrics = delivery.metrics_since(client(module, "cloudwatch"), params["namespace"],
+        metrics = delivery.metrics_since(module_client_factory(module)("cloudwatch"), params["namespace"],
                                          params["dimensions"], since, now)
     if params["log_group_name"]:
-        events = delivery.log_events_since(client(module, "logs"), params["log_group_name"],
+        events = delivery.log_events_since(module_client_factory(module)("logs"), params["log_group_name"],
                                            params["log_stream_name"], since)
     return metrics, events
 
