@@ -228,8 +228,8 @@ def _check_document(parsed, option):
         raise PolicyError("%s: unknown top-level key %s; a policy has only %s"
                           % (option, ", ".join(unknown), ", ".join(_POLICY_KEYS)))
     if "Version" in parsed and parsed["Version"] not in POLICY_VERSIONS:
-        raise PolicyError("%s: Version must be one of %s, got %r" % (option, ", ".join(POLICY_VERSIONS),
-                                                                    parsed["Version"]))
+        raise PolicyError("%s: Version must be one of %s, got %r"
+                          % (option, ", ".join(POLICY_VERSIONS), parsed["Version"]))
     statements = parsed["Statement"] if isinstance(parsed["Statement"], list) else [parsed["Statement"]]
     if not statements:
         raise PolicyError("%s: Statement is empty; a policy needs at least one statement" % option)
@@ -253,9 +253,8 @@ def _check_document(parsed, option):
             if not isinstance(action, str) or not (action == "*" or _ACTION.match(action)):
                 raise PolicyError("%s: %r is not an action; write service:action, such as s3:GetObject, or *"
                                   % (where, action))
-        if "Condition" in statement and not (
-            isinstance(statement["Condition"], dict) and all(isinstance(v, dict) for v in statement["Condition"].values())
-        ):
+        condition = statement.get("Condition", {})
+        if not (isinstance(condition, dict) and all(isinstance(v, dict) for v in condition.values())):
             raise PolicyError("%s: Condition must map each operator to an object of keys and values" % where)
     return statements
 
@@ -263,8 +262,8 @@ def _check_document(parsed, option):
 def _check_one_of(statement, keys, where):
     present = [key for key in keys if key in statement]
     if len(present) != 1:
-        raise PolicyError("%s needs exactly one of %s, found %s" % (where, " or ".join(keys),
-                                                                      " and ".join(present) or "neither"))
+        raise PolicyError("%s needs exactly one of %s, found %s"
+                          % (where, " or ".join(keys), " and ".join(present) or "neither"))
     if _values(statement, present[0]) == []:
         raise PolicyError("%s: %s is empty" % (where, present[0]))
 

@@ -167,9 +167,9 @@ notes:
   - Differences from amazon.aws.iam_role, all deliberate. O(boundary) may be combined with
     O(create_instance_profile) (amazon.aws refuses it). O(inline_policies), O(purge_inline_policies),
     O(trusted_services), O(trusted_accounts), O(external_id) and O(force) are new. Deleting a role whose
-    profile is associated with instances is refused without O(force). Policy documents are compared by meaning. A policy document IAM would refuse
-    fails before any write. The same-name profile of O(create_instance_profile) is given the role when it
-    exists empty (amazon.aws only warns).
+    profile is associated with instances is refused without O(force). Policy documents are compared by
+    meaning. A policy document IAM would refuse fails before any write. The same-name profile of
+    O(create_instance_profile) is given the role when it exists empty (amazon.aws only warns).
   - As in amazon.aws, a different O(path) for an existing role is not an error. IAM cannot move a role, so
     the role keeps its path, and the task warns and reports no change for it.
   - "Permissions needed (the minimal policy, tested under enforced IAM; see docs/permissions.md): iam:GetRole,

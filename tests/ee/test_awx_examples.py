@@ -70,7 +70,7 @@ def test_survey_defaults_are_answers_awx_accepts(template):
         answers[question["variable"]] = default.splitlines() if question["type"] == "multiselect" else default
     if template["name"] == "iamkit.ec2 instance role":
         answers["instance_role_name"] = "web-server"
-    extra_vars, _ = awx_job.launch_extra_vars(template, answers)
+    extra_vars = awx_job.launch_extra_vars(template, answers)[0]
     assert extra_vars == answers
 
 

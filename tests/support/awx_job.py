@@ -49,7 +49,7 @@ MANAGED_TYPES = {
 # awx/main/tasks/jobs.py build_execution_environment_params: AWX's own container options. AWX adds
 # settings.DEFAULT_CONTAINER_RUN_OPTIONS (slirp4netns networking); the test world needs the host network.
 CONTAINER_OPTIONS = ["--user=root"]
-TEST_WORLD_CONTAINER_OPTIONS = ["--network=host"]
+TEST_WORLD_CONTAINER_OPTIONS = ("--network=host",)
 
 
 class LaunchError(Exception):
@@ -190,10 +190,10 @@ def safe_dump(extra_vars, safe):
     """awx/main/utils/safe_yaml.py safe_dump: every string not set by the template itself is !unsafe, so a
     survey answer is never templated by Ansible."""
     class UnsafeDumper(yaml.SafeDumper):
-        def represent_data(self, value):
-            if isinstance(value, str):
-                return self.represent_scalar("!unsafe", value)
-            return super().represent_data(value)
+        def represent_data(self, data):
+            if isinstance(data, str):
+                return self.represent_scalar("!unsafe", data)
+            return super().represent_data(data)
 
     text = ""
     for key, value in extra_vars.items():

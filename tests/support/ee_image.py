@@ -254,7 +254,7 @@ def run_in_image(name, command, cache=None, check=True):
 def parse_build_args(items):
     args = {}
     for item in items or []:
-        key, _, value = item.partition("=")
+        key, value = item.partition("=")[::2]
         args[key] = value
     return args
 

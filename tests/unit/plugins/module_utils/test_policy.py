@@ -189,4 +189,5 @@ def test_trust_policy_iam_refuses_names_option_and_statement(statement, words):
 
 
 def test_trust_policy_of_the_shorthand_is_valid():
-    assert validate_trust_policy(trust_policy(["ec2.amazonaws.com", "ssm.amazonaws.com"], ["123456789012"], "seed-id"), "x")
+    document = trust_policy(["ec2.amazonaws.com", "ssm.amazonaws.com"], ["123456789012"], "seed-id")
+    assert validate_trust_policy(document, "x")
