@@ -10,8 +10,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.iamkit.ec2.plugins.module_utils.policy import trust_policy
-from ansible_collections.iamkit.ec2.plugins.module_utils.policy import validate_permissions_policy
-from ansible_collections.iamkit.ec2.plugins.module_utils.policy import validate_trust_policy
+from ansible_collections.iamkit.ec2.plugins.module_utils.policy_grammar import validate_permissions_policy
+from ansible_collections.iamkit.ec2.plugins.module_utils.policy_grammar import validate_trust_policy
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import InvalidInput
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_external_id
 from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_name

@@ -8,8 +8,8 @@ from ansible_collections.iamkit.ec2.plugins.module_utils.policy import PolicyErr
 from ansible_collections.iamkit.ec2.plugins.module_utils.policy import parse_policy
 from ansible_collections.iamkit.ec2.plugins.module_utils.policy import policies_equal
 from ansible_collections.iamkit.ec2.plugins.module_utils.policy import trust_policy
-from ansible_collections.iamkit.ec2.plugins.module_utils.policy import validate_permissions_policy
-from ansible_collections.iamkit.ec2.plugins.module_utils.policy import validate_trust_policy
+from ansible_collections.iamkit.ec2.plugins.module_utils.policy_grammar import validate_permissions_policy
+from ansible_collections.iamkit.ec2.plugins.module_utils.policy_grammar import validate_trust_policy
 
 BASE = {
     "Version": "2012-10-17",
