@@ -54,13 +54,19 @@ def parse_policy(document, option):
         if statement.get("Effect") not in ("Allow", "Deny"):
             raise PolicyError(
                 "%s: every statement needs Effect Allow or Deny, got %r in %s"
-                % (option, statement.get("Effect"), _statement_name(index, statement))
+                % (option, statement.get("Effect"), statement_name(index, statement))
             )
     # Written as it is compared: without a Version, IAM would apply the 2008 language (and refuse
     # policy variables), which is not what users who omit it mean.
     result = dict(parsed)
     result.setdefault("Version", DEFAULT_VERSION)
     return result
+
+
+def statement_name(index, statement):
+    """How an error names a statement: its index and, when it has one, its Sid."""
+    sid = statement.get("Sid")
+    return "Statement[%d] (Sid %r)" % (index, sid) if sid else "Statement[%d]" % index
 
 
 def _as_sorted_list(value):

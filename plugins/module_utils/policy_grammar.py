@@ -12,6 +12,7 @@ import re
 
 from ansible_collections.iamkit.ec2.plugins.module_utils.policy import PolicyError
 from ansible_collections.iamkit.ec2.plugins.module_utils.policy import parse_policy
+from ansible_collections.iamkit.ec2.plugins.module_utils.policy import statement_name
 
 # The rules come from AWS's IAM User Guide: "Grammar of the IAM JSON policy language"
 # (reference_policies_grammar: the statement's blocks, Effect, the Version values, the principal map's keys)
@@ -30,11 +31,6 @@ TRUST_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWith
                  "sts:SetSourceIdentity", "sts:SetContext")
 _SID = re.compile(r"^[A-Za-z0-9]*$")
 _ACTION = re.compile(r"^[A-Za-z0-9-]+:[^:]+$")
-
-
-def _statement_name(index, statement):
-    sid = statement.get("Sid")
-    return "Statement[%d] (Sid %r)" % (index, sid) if sid else "Statement[%d]" % index
 
 
 def _values(statement, key):
@@ -56,7 +52,7 @@ def _check_document(parsed, option):
         raise PolicyError("%s: Statement is empty; a policy needs at least one statement" % option)
     seen_sids = set()
     for index, statement in enumerate(statements):
-        where = "%s: %s" % (option, _statement_name(index, statement))
+        where = "%s: %s" % (option, statement_name(index, statement))
         unknown = sorted(set(statement) - set(_STATEMENT_KEYS))
         if unknown:
             raise PolicyError("%s has unknown key %s; a statement has only %s"
@@ -94,7 +90,7 @@ def validate_permissions_policy(document, option):
     returns the parsed document. PolicyError names `option` and the statement otherwise."""
     parsed = parse_policy(document, option)
     for index, statement in enumerate(_check_document(parsed, option)):
-        where = "%s: %s" % (option, _statement_name(index, statement))
+        where = "%s: %s" % (option, statement_name(index, statement))
         for key in ("Principal", "NotPrincipal"):
             if key in statement:
                 raise PolicyError("%s has %s, which a permissions policy cannot have: it applies to the role it "
@@ -107,7 +103,7 @@ def validate_trust_policy(document, option):
     """A role's trust policy (who may assume it) as IAM would take it; returns the parsed document."""
     parsed = parse_policy(document, option)
     for index, statement in enumerate(_check_document(parsed, option)):
-        where = "%s: %s" % (option, _statement_name(index, statement))
+        where = "%s: %s" % (option, statement_name(index, statement))
         if "NotPrincipal" in statement:
             raise PolicyError("%s has NotPrincipal, which a trust policy cannot have; use Principal" % where)
         if "Principal" not in statement:
