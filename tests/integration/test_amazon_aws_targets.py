@@ -140,7 +140,9 @@ def outcome(report, roles_dir, allowed_to_fail):
                     run_count += 1
                     if result.get("failed"):
                         failed_condition = result.get("assertion")
-                        message = "%s: %s" % (result.get("msg"), failed_condition) if failed_condition else result.get("msg")
+                        message = result.get("msg")
+                        if failed_condition:
+                            message = "%s: %s" % (message, failed_condition)
                         failures.append((where, task["task"]["name"], message))
                     else:
                         passed += 1
@@ -203,9 +205,9 @@ def test_amazon_aws_target(target, amazon_aws_roles, embedded_aws, tmp_path, rec
     unexpected = ["%s  %s: %s" % failure for failure in failures if failure[0] not in expected]
     now_passing = sorted(expected - failed_at)
     assert not unexpected and not now_passing, (
-        "target %s: %d asserts run, %d passed (report: %s)\nfailing and not expected:\n  %s\nexpected to fail but passed "
-        "(remove from EXPECTED_FAILURES):\n  %s" % (target, run_count, passed, tmp_path / "report.json", "\n  ".join(unexpected),
-                                                     "\n  ".join(now_passing)))
+        "target %s: %d asserts run, %d passed (report: %s)\nfailing and not expected:\n  %s\n"
+        "expected to fail but passed (remove from EXPECTED_FAILURES):\n  %s"
+        % (target, run_count, passed, tmp_path / "report.json", "\n  ".join(unexpected), "\n  ".join(now_passing)))
 
 
 # target -> (asserts run, passed, failures), for the session summary (tests/integration/conftest.py).

@@ -117,8 +117,10 @@ class Front:
         return result
 
     def _record(self, service, action, status):
+        # `time` is the machine's monotonic clock when the answer was ready (comparable across processes).
         with self.lock:
-            self.calls.append({"service": service, "action": action, "status": int(str(status)[:3] or 0)})
+            self.calls.append({"service": service, "action": action, "status": int(str(status)[:3] or 0),
+                               "time": time.monotonic()})
 
     def _control(self, name, environ, body, start_response):
         handler = self.controls.get(name)
@@ -146,6 +148,29 @@ def patch_cloudwatch_action_names():
 
     init._iamkit_patched = True
     access_control.IAMRequestBase.__init__ = init
+
+
+def patch_anonymous_s3_refused():
+    """Under enforced IAM moto fails an unsigned S3 request with HTTP 500 (its check reads the Authorization
+    header); AWS answers 403 AccessDenied to an anonymous request on a bucket without a public policy."""
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.s3.exceptions import BucketAccessDeniedError
+    from moto.s3.exceptions import S3AccessDeniedError
+
+    original = ActionAuthenticatorMixin._authenticate_and_authorize_s3_action
+    if getattr(original, "_iamkit_patched", False):
+        return
+
+    def authorize(self, bucket_name=None, key_name=None):
+        enforced = ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT
+        presigned = "X-Amz-Credential" in self.querystring
+        if enforced and "Authorization" not in self.headers and not presigned:
+            raise BucketAccessDeniedError(bucket=bucket_name) if bucket_name else S3AccessDeniedError()
+        return original(self, bucket_name=bucket_name, key_name=key_name)
+
+    authorize._iamkit_patched = True
+    ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = authorize
 
 
 def create_admin(endpoint):
@@ -190,6 +215,7 @@ def serve(state_path, port=0, enforce_iam=False, extensions=()):
              "access_key": OPEN_ACCESS_KEY, "secret_key": OPEN_SECRET_KEY, "account_id": "123456789012"}
     if enforce_iam:
         patch_cloudwatch_action_names()
+        patch_anonymous_s3_refused()
         state["access_key"], state["secret_key"] = create_admin(endpoint)
     state["extras"] = {}
     front.state = state
@@ -287,6 +313,19 @@ class EmbeddedAWS:
         params.update(kwargs)
         return boto3.client(service, **params)
 
+    @property
+    def second_account(self):
+        """{"account_id", "access_key", "secret_key"} of the second account's admin (`accounts` extension), or None."""
+        return self.state.get("second_account")
+
+    def second_account_client(self, service, **kwargs):
+        """A boto3 client acting as the second account's admin."""
+        keys = self.second_account
+        if not keys:
+            raise RuntimeError("this embedded AWS has no second account: start it with the accounts extension")
+        return self.client(service, aws_access_key_id=keys["access_key"], aws_secret_access_key=keys["secret_key"],
+                           **kwargs)
+
     def control(self, name, method="GET", payload=None):
         data = json.dumps(payload).encode() if payload is not None else None
         request = urllib.request.Request(self.endpoint + "/_iamkit/" + name, data=data, method=method)
@@ -350,7 +389,7 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--enforce-iam", action="store_true", help="check every request against IAM policies")
     parser.add_argument("--extension", action="append", default=[],
-                        help="tests.support module to install (aws_fidelity, faults, imds)")
+                        help="tests.support module to install (aws_fidelity, faults, imds, accounts)")
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve(args.state, args.port, args.enforce_iam, args.extension)

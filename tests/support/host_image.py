@@ -8,7 +8,8 @@ once per recipe and reused until the recipe changes. The root file system tarbal
 too: when podman's storage is wiped, importing it again costs seconds instead of a debootstrap.
 
 Everything the hosts need at test time is installed here, at build time: once running, hosts reach only
-the test world's loopback services (embedded AWS, instance metadata, package mirror).
+the test world's loopback services (embedded AWS, instance metadata, package mirror). That includes the AWS CLI
+(`aws` on the PATH), from PyPI through this machine's pip.
 """
 
 import argparse
@@ -16,6 +17,7 @@ import glob
 import hashlib
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -41,8 +43,24 @@ RECIPE = {
         "systemd-udevd.service", "systemd-udev-trigger.service", "getty@tty1.service",
         "console-getty.service", "systemd-logind.service", "apt-daily.timer", "apt-daily-upgrade.timer",
     ],
+    # The AWS CLI the seed stories run on the hosts (`aws s3 cp`), every package pinned. From PyPI, not Debian:
+    # bookworm's awscli 2.9 predates AWS_ENDPOINT_URL (AWS CLI 2.13 and 1.29 brought it), so the STS call behind
+    # an SDK profile with role_arn could not reach the embedded AWS. It goes to /opt/aws-cli, apart from Debian's
+    # python3-botocore that the test agent uses (this AWS CLI carries its own botocore).
+    "aws_cli": [
+        "awscli==1.46.3", "colorama==0.4.6", "docutils==0.19", "jmespath==1.1.0", "pyasn1==0.6.5",
+        "python-dateutil==2.9.0.post0", "PyYAML==6.0.4", "rsa==4.7.2", "six==1.17.0", "urllib3==2.8.0",
+    ],
     "revision": 1,
 }
+
+# bookworm's Python, for which the AWS CLI's wheels are chosen.
+HOST_PYTHON = "3.11"
+AWS_CLI_DIR = "/opt/aws-cli"
+AWS_CLI_WRAPPER = """#!/bin/sh
+# The AWS CLI (PyPI's awscli, with its own botocore) installed by the iamkit.ec2 test world's host image.
+PYTHONPATH=%s exec /usr/bin/python3 -m awscli "$@"
+""" % AWS_CLI_DIR
 
 # root lacks CAP_SYS_RESOURCE here, and crun cannot run in this machine's hybrid cgroup mode
 # (../shared/ENVIRONMENT.md): both settings are needed for any podman container on this machine.
@@ -110,8 +128,9 @@ def mirror_from_one_line(text):
     return None
 
 
-def recipe_hash(mirror=None):
-    recipe = dict(RECIPE, mirror=mirror or debian_mirror())
+def recipe_hash(mirror=None, recipe=None):
+    """Hash of a root file system recipe (the host's by default) and the mirror it is built from."""
+    recipe = dict(recipe or RECIPE, mirror=mirror or debian_mirror())
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -123,17 +142,19 @@ def image_exists(name, env):
     return subprocess.run(["podman", "image", "exists", name], env=env, check=False).returncode == 0
 
 
-def build_rootfs(target, mirror):
-    """debootstrap the recipe into target and make it bootable as a container."""
+def build_rootfs(target, mirror, recipe=None):
+    """debootstrap a recipe (the host's by default) into target and make it bootable as a container."""
+    recipe = recipe or RECIPE
     subprocess.run(
-        ["debootstrap", "--variant=" + RECIPE["variant"], "--include=" + ",".join(RECIPE["include"]),
-         RECIPE["suite"], target, mirror],
+        ["debootstrap", "--variant=" + recipe["variant"], "--include=" + ",".join(recipe["include"]),
+         recipe["suite"], target, mirror],
         check=True, stdout=subprocess.DEVNULL,
     )
-    for unit in RECIPE["mask"]:
+    for unit in recipe.get("mask", []):
         link = os.path.join(target, "etc", "systemd", "system", unit)
         if not os.path.lexists(link):
             os.symlink("/dev/null", link)
+    install_aws_cli(target)
     # An empty machine-id makes each container get its own at boot, as cloud images do.
     with open(os.path.join(target, "etc", "machine-id"), "w"):
         pass
@@ -141,31 +162,62 @@ def build_rootfs(target, mirror):
     os.makedirs(os.path.join(target, "var", "cache", "apt", "archives", "partial"), exist_ok=True)
 
 
+def install_aws_cli(target):
+    """The recipe's AWS CLI into the root file system, by this machine's pip (the host has no network)."""
+    folder = target + AWS_CLI_DIR
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--only-binary=:all:", "--target", folder,
+         "--python-version", HOST_PYTHON, "--implementation", "cp",
+         "--platform", "manylinux2014_%s" % platform.machine()] + RECIPE["aws_cli"],
+        check=True, capture_output=True, text=True,
+    )
+    # pip's scripts there start with this machine's interpreter; the wrapper below uses the host's.
+    shutil.rmtree(os.path.join(folder, "bin"), ignore_errors=True)
+    wrapper = os.path.join(target, "usr", "local", "bin", "aws")
+    with open(wrapper, "w") as handle:
+        handle.write(AWS_CLI_WRAPPER)
+    os.chmod(wrapper, 0o755)
+
+
 def ensure_image(cache=None, log=print):
     """Name of the host image, building or importing it when missing. Returns (name, how, seconds)."""
     started = time.monotonic()
-    env = podman_env(cache)
     mirror = debian_mirror()
     name = image_name(mirror)
-    if image_exists(name, env):
-        return name, "cached", time.monotonic() - started
     tarball = os.path.join(cache_dir(cache), "host-%s.tar" % recipe_hash(mirror))
+
+    def make_rootfs(target):
+        log("host image: debootstrap %s from %s (once per recipe)" % (RECIPE["suite"], mirror))
+        build_rootfs(target, mirror)
+
+    how = ensure_imported_image(name, tarball, make_rootfs, ["CMD=/lib/systemd/systemd"], cache)
+    return name, how, time.monotonic() - started
+
+
+def ensure_imported_image(name, tarball, make_rootfs, changes, cache=None):
+    """Image `name` imported from a root file system tarball kept in the cache; make_rootfs(folder) fills a
+    folder when the tarball is missing. Returns how: cached, imported from the cached tarball, or built."""
+    env = podman_env(cache)
+    if image_exists(name, env):
+        return "cached"
     how = "imported from cached root file system"
     if not os.path.exists(tarball):
         how = "built"
-        log("host image: debootstrap %s from %s (once per recipe)" % (RECIPE["suite"], mirror))
         work = tempfile.mkdtemp(prefix="iamkit-rootfs-", dir=cache_dir(cache))
         try:
-            build_rootfs(work, mirror)
+            make_rootfs(work)
             partial = tarball + ".partial"
             subprocess.run(["tar", "-C", work, "--numeric-owner", "-cf", partial, "."], check=True)
             os.replace(partial, tarball)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+    options = []
+    for change in changes:
+        options += ["--change", change]
     with open(tarball, "rb") as handle:
-        subprocess.run(["podman", "import", "--quiet", "--change", "CMD=/lib/systemd/systemd", "-", name],
+        subprocess.run(["podman", "import", "--quiet"] + options + ["-", name],
                        stdin=handle, env=env, check=True, stdout=subprocess.DEVNULL)
-    return name, how, time.monotonic() - started
+    return how
 
 
 def main(argv=None):

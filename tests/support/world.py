@@ -9,7 +9,8 @@
 or from Python: `with World.running(state_dir, hosts=2) as world: ...`.
 
 What `up` starts, all on 127.0.0.1:
-- the embedded AWS (embedded_aws.py) with IAM authorization enforced and the `imds` extension;
+- the embedded AWS (embedded_aws.py) with IAM authorization enforced and the `imds` and `accounts` extensions
+  (a second account, and AssumeRole across accounts decided by the role's trust policy);
 - per host, a moto EC2 instance and its own instance-metadata port (imds.py), answering for that instance;
 - the package mirror (mirror.py) with the test agent packages, signed by a key made here;
 - per host, a podman container of the host image (host_image.py) running systemd with host networking.
@@ -134,8 +135,9 @@ class World:
 
     # ----------------------------------------------------------------------------------- up
 
-    def up(self, hosts=1, log=print):
-        """Start the whole world (stopping any previous one in this state folder first)."""
+    def up(self, hosts=1, log=print, image=None):
+        """Start the whole world (stopping any previous one in this state folder first). `image` is a host
+        image made from the host image (ssh_hosts.py adds an SSH server); the host image by default."""
         self.down()
         os.makedirs(self.state_dir, exist_ok=True)
         started = time.monotonic()
@@ -147,7 +149,7 @@ class World:
             schema = schema_path(log)
             self.state["schema"] = schema
             moment = time.monotonic()
-            image, how = host_image.ensure_image(self.cache, log=log)[:2]
+            image, how = (image, "given") if image else host_image.ensure_image(self.cache, log=log)[:2]
             timings["image"] = round(time.monotonic() - moment, 1)
             self.state["image"] = {"name": image, "how": how}
             self.save()
@@ -174,7 +176,7 @@ class World:
         moment = time.monotonic()
         path = os.path.join(self.state_dir, "aws.json")
         self.state["aws_state"] = path
-        aws = EmbeddedAWS.start(path, enforce_iam=True, extensions=["imds"])
+        aws = EmbeddedAWS.start(path, enforce_iam=True, extensions=["imds", "accounts"])
         self.state["aws_pid"] = aws.state["pid"]
         self.state["aws_endpoint"] = aws.endpoint
         self.state["region"] = aws.region
@@ -307,8 +309,8 @@ class World:
 
     @classmethod
     @contextmanager
-    def running(cls, state_dir, hosts=1, cache=None, log=print):
-        world = cls(state_dir, cache).up(hosts, log=log)
+    def running(cls, state_dir, hosts=1, cache=None, log=print, image=None):
+        world = cls(state_dir, cache).up(hosts, log=log, image=image)
         try:
             yield world
         finally:

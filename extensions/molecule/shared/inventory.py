@@ -7,8 +7,8 @@ path when the variable is not set. While the world is down the inventory is empt
 needs when it writes its inventory before `create`.
 
 Besides the world's own inventory (hosts, their instance ids and metadata ports, endpoint, region, mirror),
-it adds the admin's keys and the mirror's signing-key fingerprint as group variables, read from the world's
-state, so playbooks never need them on the command line or in the environment.
+it adds the admin's keys (of both accounts) and the mirror's signing-key fingerprint as group variables, read
+from the world's state, so playbooks never need them on the command line or in the environment.
 
 IAMKIT_WORLD_STATE names a world folder directly (to run a scenario's playbooks by hand against a world).
 IAMKIT_WORLD_HOST_VARS_DROP=name,... leaves those host variables out (for example instance_id, so the roles
@@ -55,6 +55,13 @@ def inventory(folder, dropped=()):
         "world_gpg_fingerprint": state["mirror"]["fingerprint"],
         "world_aws_account_id": aws.get("account_id", ""),
         "world_schema_path": state.get("schema") or "",
+    })
+    second = aws.get("second_account") or {}
+    group_vars.update({
+        # The second account of the embedded AWS (tests/support/accounts.py), for cross-account scenarios.
+        "world_second_account_id": second.get("account_id", ""),
+        "world_second_access_key": second.get("access_key", ""),
+        "world_second_secret_key": second.get("secret_key", ""),
     })
     return {
         "all": {"children": ["world_hosts"], "vars": group_vars},

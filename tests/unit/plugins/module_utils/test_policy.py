@@ -7,9 +7,9 @@ import pytest
 from ansible_collections.iamkit.ec2.plugins.module_utils.policy import PolicyError
 from ansible_collections.iamkit.ec2.plugins.module_utils.policy import parse_policy
 from ansible_collections.iamkit.ec2.plugins.module_utils.policy import policies_equal
-from ansible_collections.iamkit.ec2.plugins.module_utils.policy import trust_policy_for_services
-from ansible_collections.iamkit.ec2.plugins.module_utils.policy import validate_permissions_policy
-from ansible_collections.iamkit.ec2.plugins.module_utils.policy import validate_trust_policy
+from ansible_collections.iamkit.ec2.plugins.module_utils.policy import trust_policy
+from ansible_collections.iamkit.ec2.plugins.module_utils.policy_grammar import validate_permissions_policy
+from ansible_collections.iamkit.ec2.plugins.module_utils.policy_grammar import validate_trust_policy
 
 BASE = {
     "Version": "2012-10-17",
@@ -82,11 +82,11 @@ def test_parse_adds_the_current_version_when_missing():
 
 
 def test_trust_policy_shorthand():
-    assert trust_policy_for_services(["ec2.amazonaws.com"]) == {
+    assert trust_policy(["ec2.amazonaws.com"]) == {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
     }
-    two = trust_policy_for_services(["ssm.amazonaws.com", "ec2.amazonaws.com"])
+    two = trust_policy(["ssm.amazonaws.com", "ec2.amazonaws.com"])
     assert two["Statement"][0]["Principal"]["Service"] == ["ec2.amazonaws.com", "ssm.amazonaws.com"]
 
 
@@ -189,4 +189,5 @@ def test_trust_policy_iam_refuses_names_option_and_statement(statement, words):
 
 
 def test_trust_policy_of_the_shorthand_is_valid():
-    assert validate_trust_policy(trust_policy_for_services(["ec2.amazonaws.com", "ssm.amazonaws.com"]), "x")
+    document = trust_policy(["ec2.amazonaws.com", "ssm.amazonaws.com"], ["123456789012"], "seed-id")
+    assert validate_trust_policy(document, "x")
