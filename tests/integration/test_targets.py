@@ -55,7 +55,7 @@ def test_target(target, embedded_aws, tmp_path):
     command = playbook_command(os.path.join(HERE, "run_target.yml"), "localhost,", extra_vars)
     result = run(command, env, cwd=ROOT, check=False, timeout=1200)
     report = json.loads(result.stdout) if result.stdout.strip().startswith("{") else None
-    failed = [(task["task"]["name"], host.get("msg")) for play in (report or {}).get("plays", [])
+    failed = [(task["task"]["name"], host.get("msg"), host.get("assertion")) for play in (report or {}).get("plays", [])
               for task in play["tasks"] for host in task["hosts"].values() if host.get("failed")]
     assert result.returncode == 0, "target %s failed: %s\n%s" % (target, failed, result.stderr[-5000:])
     ASSERTS_RUN[target] = asserts_run(report)

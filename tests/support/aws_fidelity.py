@@ -17,6 +17,9 @@ AWS in a way that would let a wrong module pass:
 - UpdateRole: AWS changes only what the call gives (IAM API reference, UpdateRole: each parameter is
   optional); moto resets an omitted Description to empty and MaxSessionDuration to 3600.
 - ListInstanceProfiles: AWS lists only the profiles under PathPrefix; moto ignores it and lists them all.
+- A role's PermissionsBoundary: AWS answers PermissionsBoundaryType "Policy" (IAM API reference,
+  AttachedPermissionsBoundary: "can only have a value of Policy"; `aws iam get-role` shows it, and amazon.aws's
+  iam_role target, run against AWS, asserts it); moto answers the model's enum name "PermissionsBoundaryPolicy".
 
 Faults AWS produces and moto does not (throttling, 5xx, propagation delay, races) belong to the `faults`
 extension (tests/support/faults.py); this one only makes moto's answers right.
@@ -47,6 +50,10 @@ def _check_filter_limit(filters):
     return filters
 
 
+class _Patched(property):
+    """A property that can carry the patched mark (a plain property takes no attributes)."""
+
+
 def _patches():
     """(owner, attribute, replacement) for every patch; built lazily so importing needs no moto."""
     from moto.core.responses import ActionResult
@@ -56,6 +63,7 @@ def _patches():
     from moto.ec2.responses.iam_instance_profiles import IamInstanceProfiles
     from moto.iam.exceptions import NotFoundException
     from moto.iam.models import IAMBackend
+    from moto.iam.models import Role
     from moto.iam.responses import IamResponse
 
     original_filters = EC2BaseResponse._filters_from_querystring
@@ -113,7 +121,13 @@ def _patches():
         profiles = [p for p in self.backend.get_instance_profiles() if p.path.startswith(prefix)]
         return ActionResult({"InstanceProfiles": profiles})
 
+    def permissions_boundary(role):
+        if not role.permissions_boundary_arn:
+            return None
+        return {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": role.permissions_boundary_arn}
+
     return [
+        (Role, "permissions_boundary", _Patched(permissions_boundary)),
         (IAMBackend, "remove_role_from_instance_profile", remove_role_from_instance_profile),
         (IamResponse, "update_role", update_role),
         (IamResponse, "list_instance_profiles", list_instance_profiles),

@@ -10,7 +10,8 @@ or from Python: `with World.running(state_dir, hosts=2) as world: ...`.
 
 What `up` starts, all on 127.0.0.1:
 - the embedded AWS (embedded_aws.py) with IAM authorization enforced and the `imds` and `accounts` extensions
-  (a second account, and AssumeRole across accounts decided by the role's trust policy);
+  (a second account, and AssumeRole across accounts decided by the role's trust policy), and `aws_fidelity`
+  (moto answering as AWS does where a check reads it, such as an instance's profile after a replace);
 - per host, a moto EC2 instance and its own instance-metadata port (imds.py), answering for that instance;
 - the package mirror (mirror.py) with the test agent packages, signed by a key made here;
 - per host, a podman container of the host image (host_image.py) running systemd with host networking.
@@ -176,7 +177,8 @@ class World:
         moment = time.monotonic()
         path = os.path.join(self.state_dir, "aws.json")
         self.state["aws_state"] = path
-        aws = EmbeddedAWS.start(path, enforce_iam=True, extensions=["imds", "accounts"])
+        # aws_fidelity: EC2 shows an instance's new profile after a replace, as AWS does (verify reads it).
+        aws = EmbeddedAWS.start(path, enforce_iam=True, extensions=["imds", "accounts", "aws_fidelity"])
         self.state["aws_pid"] = aws.state["pid"]
         self.state["aws_endpoint"] = aws.endpoint
         self.state["region"] = aws.region

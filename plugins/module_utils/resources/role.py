@@ -47,7 +47,9 @@ def plan(aws, current, desired, plan_profile, plan_disassociations):
 def _plan_create(aws, plan, desired):
     name = desired["name"]
     if desired["trust_policy"] is None:
-        raise Refused("assume_role_policy_document or trusted_services is required to create the role %s" % name)
+        # amazon.aws's words (its required_if), which plays match on; here the role exists only when one is given.
+        raise Refused("state is present but all of the following are missing: assume_role_policy_document, "
+                      "trusted_services, trusted_accounts (one of them is needed to create the role %s)" % name)
     partition, account = aws.identity()
     path = desired.get("path") or "/"
     params = {"RoleName": name, "Path": path, "AssumeRolePolicyDocument": json.dumps(desired["trust_policy"])}

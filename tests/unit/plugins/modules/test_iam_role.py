@@ -299,7 +299,9 @@ def test_absent_refuses_a_role_in_use_unless_forced(module_runner, calls, aws_cl
      ["mutually exclusive", "trusted_services"]),
     (dict(name="ok", trusted_services=[]), ["trusted_services", "at least one"]),
     (dict(name="ok", state="gone"), ["state", "present", "absent"]),
-    (dict(name="ok", create_instance_profile=False), ["assume_role_policy_document or trusted_services", "create"]),
+    (dict(name="ok", create_instance_profile=False),
+     ["state is present but all of the following are missing: assume_role_policy_document", "trusted_services",
+      "trusted_accounts", "create"]),
 ])
 def test_bad_input_fails_before_any_write(module_runner, calls, aws_clients, args, words):
     result = module_runner("iam_role", args)
