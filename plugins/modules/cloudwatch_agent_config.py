@@ -76,7 +76,7 @@ options:
       - ARN of an IAM role the agent assumes (with its own credentials) to publish, written to
         C(agent.credentials.role_arn) of the configuration, built or given; metrics and logs then land in
         that role's account.
-      - Not with O(ssm_parameter): put C(agent.credentials.role_arn) into the parameter instead.
+      - Not with O(ssm_parameter); put C(agent.credentials.role_arn) into the parameter instead.
     type: str
   schema_path:
     description:

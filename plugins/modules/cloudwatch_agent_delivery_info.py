@@ -13,7 +13,7 @@ module: cloudwatch_agent_delivery_info
 short_description: Whether a CloudWatch agent's metrics or log events arrived in CloudWatch
 version_added: 0.1.0
 description:
-  - Looks in CloudWatch for what an agent sent since a moment (typically the agent's start): metrics of a
+  - Looks in CloudWatch for what an agent sent since a moment (typically the agent's start), that is metrics of a
     namespace carrying given dimensions that have data points since then, and/or events of a log stream since
     then. Waits up to O(timeout) seconds for them to appear.
   - The agent's C(-a status) only says that its service runs and that a configuration was translated; this
@@ -22,7 +22,8 @@ description:
     failure, so a caller can treat "cannot look" apart from "nothing arrived".
 options:
   namespace:
-    description: Namespace of the metrics to look for. With neither this nor O(log_group_name) nothing is checked.
+    description:
+      - Namespace of the metrics to look for. With neither this nor O(log_group_name) nothing is checked.
     type: str
   dimensions:
     description:

@@ -94,8 +94,10 @@ def wait_for_port(port):
 
 
 def inventory_hosts(world):
-    """Host variables of each host as a site's inventory gives them: the address to reach it and, as the
-    aws_ec2 inventory plugin does, its instance id."""
+    """Host variables of each host as a site's inventory gives them: the address to reach it, as the aws_ec2
+    inventory plugin does its instance id, and where it reaches its instance metadata (each test host has its
+    own port; on EC2 it is the role's default, 169.254.169.254). An SSH session does not inherit the
+    container's environment, so commands the role runs are told the address through the role's variable."""
     return {host["name"]: {"ansible_host": "127.0.0.1", "ansible_port": host["ssh_port"],
-                           "instance_id": host["instance_id"]}
+                           "instance_id": host["instance_id"], "cloudwatch_agent_metadata_url": host["imds_url"]}
             for host in world.hosts}

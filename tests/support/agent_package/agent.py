@@ -836,7 +836,7 @@ def download(location, mode_flag, metadata, read=True):
     apply_proxy_env(common)
     mode = detect_mode(mode_flag, metadata)
     region = detect_region(mode, common, metadata)
-    kind, _, name = location.partition(":")
+    kind, name = location.partition(":")[::2]
     if not name and location != "default":
         raise DownloadError("downloadLocation %s is malformed" % location)
     if not region and kind != "default":

@@ -319,7 +319,10 @@ def test_run_as_user_hands_the_folders_over_as_the_real_agent_does(root):
     os.symlink("/etc/hostname", root / "logs" / "link")
     for folder in ("etc", "logs", "var"):
         agent.chown_tree(nobody.pw_uid, nobody.pw_gid, str(root / folder))
-    owner = lambda name: os.lstat(root / name).st_uid  # noqa: E731
+
+    def owner(name):
+        return os.lstat(root / name).st_uid
+
     assert owner("etc") == owner("etc/credentials") == owner("etc/amazon-cloudwatch-agent.d") == nobody.pw_uid
     assert owner("logs") == owner("var") == nobody.pw_uid
     # userutil.go chownRecursive skips executables, world-writable files and symbolic links.
