@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(abspath tests/output/collections)
 export ANSIBLE_PYTHON_INTERPRETER := $(abspath $(VENV))/bin/python
-LAYERS := lint sanity unit integration reliability ecosystem world molecule
+LAYERS := lint sanity unit integration reliability ecosystem world molecule ee
 PYTEST := $(PY) -m pytest -q
 
 .PHONY: help venv demo test $(LAYERS) build bench reliability-report clean

@@ -25,8 +25,9 @@ ACTIVE_STATES = ["associating", "associated"]
 
 def start_aws(folder):
     """The embedded AWS with the fidelity extension: MaxResults honoured, replace on a stopped instance
-    refused, and DescribeInstances showing the new profile after a replace (as AWS does)."""
-    return EmbeddedAWS.start(os.path.join(folder, "aws.json"), extensions=["aws_fidelity"])
+    refused, and DescribeInstances showing the new profile after a replace (as AWS does); and the faults
+    extension, whose EC2 rate limits scenario 5 switches on (it injects nothing unless asked)."""
+    return EmbeddedAWS.start(os.path.join(folder, "aws.json"), extensions=["aws_fidelity", "faults"])
 
 
 def chunks(values, size=CHUNK):

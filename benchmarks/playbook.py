@@ -6,19 +6,10 @@ import subprocess
 import sys
 
 from benchmarks.fixtures import HERE
-from benchmarks.fixtures import ROOT
 from benchmarks.fixtures import TRUST_POLICY
+from tests.support.paths import COLLECTIONS
 
 PLAYBOOKS = os.path.join(HERE, "playbooks")
-COLLECTIONS = os.path.join(ROOT, "tests", "output", "collections")
-LINK = os.path.join(COLLECTIONS, "ansible_collections", "iamkit", "ec2")
-
-
-def check_collection_link():
-    """'' when Ansible can find this checkout as iamkit.ec2, else how to fix it."""
-    if os.path.realpath(LINK) != os.path.realpath(ROOT):
-        return "%s does not point at %s: run `make collection-link` first" % (LINK, ROOT)
-    return ""
 
 
 def environment(aws, tasks_file):

@@ -5,6 +5,7 @@ import statistics
 from collections import Counter
 from collections import OrderedDict
 
+from benchmarks import throttled
 from benchmarks.scenarios import AMAZON
 from benchmarks.scenarios import FLOOR
 from benchmarks.scenarios import IAMKIT
@@ -14,6 +15,7 @@ SCENARIO_TITLES = {
     2: "2. association of N instances",
     3: "3. check mode of scenario 1",
     4: "4. instance_role role over H hosts (amazon.aws: one task per host)",
+    5: "5. first association of 1,000 instances under EC2's rate limits (iamkit.ec2 only)",
 }
 ASSOCIATION_TASK = "Associate the profile with the instances"
 
@@ -269,6 +271,7 @@ def document(summaries, meta):
                   "Added cost per extra instance between two sizes: about one write per instance on a first or "
                   "replace run, nothing on a no-op run.", "", growth, ""]
     parts += ["## Targets (issue 8)", "", targets(summaries), ""]
+    parts += throttled.section(meta.get("throttled"))
     failed = problems(summaries)
     parts += ["## Failed runs", "", failed or "None: every run left AWS as asked.", ""]
     parts += ["## Calls by action", "", breakdown(summaries), ""]

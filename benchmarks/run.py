@@ -20,15 +20,17 @@ import tempfile
 import time
 
 from benchmarks import fixtures
-from benchmarks import playbook
 from benchmarks import report
 from benchmarks import scenarios
+from benchmarks import throttled
+from tests.support.paths import ROOT
+from tests.support.paths import link_collection
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 FULL = {"reps": 3, "long_reps": 1, "sizes": [1, 50, 200, 500], "hosts": [1, 10, 50]}
 QUICK = {"reps": 1, "long_reps": 1, "sizes": [1, 50], "hosts": [1, 10]}
-DOC = os.path.join(fixtures.ROOT, "docs", "benchmarks.md")
+DOC = os.path.join(ROOT, "docs", "benchmarks.md")
 RESULTS = os.path.join(HERE, "output", "results.json")
 
 
@@ -40,7 +42,10 @@ def parse_args(argv):
                         help="repetitions of amazon.aws at N>=200 and H>=50, a minute or more each (default 1)")
     parser.add_argument("--sizes", help="comma-separated N for scenario 2 (default 1,50,200,500)")
     parser.add_argument("--hosts", help="comma-separated H for scenario 4 (default 1,10,50)")
-    parser.add_argument("--scenarios", default="1,2,3,4", help="which scenarios to run (default all)")
+    parser.add_argument("--scenarios", default="1,2,3,4,5", help="which scenarios to run (default all)")
+    parser.add_argument("--throttled-size", type=int, default=1000, help="N of scenario 5 (default 1000)")
+    parser.add_argument("--throttled-scale", type=float, default=5,
+                        help="scenario 5: EC2's refill rates multiplied by this (default 5)")
     parser.add_argument("--output", default=DOC, help="Markdown file to write (default docs/benchmarks.md)")
     parser.add_argument("--no-doc", action="store_true", help="print only; leave the Markdown file alone")
     parser.add_argument("--results", default=RESULTS,
@@ -58,6 +63,7 @@ def parse_args(argv):
     if args.hosts:
         plan["hosts"] = _numbers(args.hosts)
     plan["scenarios"] = _numbers(args.scenarios)
+    plan["throttled"] = {"size": args.throttled_size, "scale": args.throttled_scale}
     return args, plan
 
 
@@ -111,6 +117,8 @@ def run_scenarios(ctx, plan):
         2: lambda: scenarios.scenario_association(ctx, plan["sizes"]),
         3: lambda: scenarios.scenario_check_mode(ctx),
         4: lambda: scenarios.scenario_fleet(ctx, plan["hosts"]),
+        5: lambda: ctx.extra.update(
+            throttled=throttled.measure(ctx.aws, ctx.folder, log=ctx.log, **plan["throttled"])),
     }
     crashed = []
     for number in plan["scenarios"]:
@@ -151,7 +159,7 @@ def measure(plan, folder):
     """Start the embedded AWS, make the instance pool, run the scenarios; (measurements, crash notes)."""
     aws = fixtures.start_aws(folder)
     try:
-        pool_size = max([1] + plan["sizes"] + plan["hosts"])
+        pool_size = max([1] + plan["sizes"] + plan["hosts"]) if set(plan["scenarios"]) - {5} else 0
         print("embedded AWS at %s; making %d instances" % (aws.endpoint, pool_size), flush=True)
         pool = fixtures.make_instances(aws, pool_size)
         ctx = scenarios.Context(aws, folder, pool, plan["reps"], plan["long_reps"],
@@ -159,7 +167,7 @@ def measure(plan, folder):
         crashed = run_scenarios(ctx, plan)
     finally:
         aws.stop()
-    return ctx.results, crashed
+    return ctx.results, crashed, ctx.extra
 
 
 def save(path, results, meta):
@@ -180,14 +188,12 @@ def main(argv=None):
     if args.render:
         results, meta = load(args.results)
     else:
-        link_problem = playbook.check_collection_link()
-        if link_problem:
-            print(link_problem)
-            return 2
+        link_collection()
         started = time.monotonic()
         folder = tempfile.mkdtemp(prefix="iamkit-bench-")
-        results, crashed = measure(plan, folder)
+        results, crashed, extra = measure(plan, folder)
         meta = machine_facts()
+        meta.update(extra)
         reps = "%d (amazon.aws at N>=%d or H>=%d: %d)" % (
             plan["reps"], scenarios.LONG_N, scenarios.LONG_H, plan["long_reps"])
         meta.update(reps=reps, elapsed=time.monotonic() - started, notes=notes(plan, crashed),

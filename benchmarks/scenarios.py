@@ -56,6 +56,8 @@ class Context:
         self.aws, self.folder, self.pool, self.reps, self.log = aws, folder, pool, reps, log
         self.long_reps = long_reps
         self.results = []
+        # Figures of scenarios measured in their own shape (scenario 5), by name.
+        self.extra = {}
         self.serial = 0
 
     def contenders(self, rep, long_for_amazon=False):

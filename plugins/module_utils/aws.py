@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, iamkit.ec2 developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Clients with the collection's retry policy, and the glue between module_utils and AnsibleAWSModule."""
+"""The connection a module's calls go through: boto3 clients with the collection's retry policy, made on
+first use, the clock for eventual-consistency waits, and who the caller is."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -15,6 +16,8 @@ try:
 except ImportError:  # the import sanity test runs without botocore; AnsibleAWSModule reports it
     botocore = None
 
+from ansible_collections.iamkit.ec2.plugins.module_utils.retry import Clock
+
 # botocore owns throttling and 5xx retries. "standard" mode retries them with jittered backoff;
 # "adaptive" adds client-side rate limiting, used for bulk writes. Anything the user passes in
 # aws_config is merged after this by amazon.aws, so the user's choice wins.
@@ -22,28 +25,58 @@ STANDARD_RETRIES = {"mode": "standard", "max_attempts": 10}
 ADAPTIVE_RETRIES = {"mode": "adaptive", "max_attempts": 10}
 
 
-def client(module, service, bulk_writes=False):
-    """A boto3 client from AnsibleAWSModule's connection settings with the collection's retry mode."""
+def module_client_factory(module):
+    """make(service, bulk_writes) -> a boto3 client from AnsibleAWSModule's connection settings."""
     use_awx_security_token(module)
-    retries = ADAPTIVE_RETRIES if bulk_writes else STANDARD_RETRIES
-    return module.client(service, config=botocore.config.Config(retries=dict(retries)))
+
+    def make(service, bulk_writes=False):
+        retries = ADAPTIVE_RETRIES if bulk_writes else STANDARD_RETRIES
+        return module.client(service, config=botocore.config.Config(retries=dict(retries)))
+
+    return make
 
 
-class LazyClient:
-    """A client made on first use: creating one parses the service's model (EC2's is large), and a no-op
-    run of a module should not pay for the clients only its writes would use."""
+class Connection:
+    """Clients made on first use (creating one parses the service's model, and EC2's is large: a no-op run
+    should not pay for clients only its writes would use), shared by the threads of a bulk apply."""
 
-    def __init__(self, module, service, bulk_writes=False):
-        self._args = (module, service, bulk_writes)
-        self._client = None
-        # Writes run from a thread pool: one lock, so the first ones do not each build a client.
+    def __init__(self, make_client, region=None, clock=None):
+        self._make_client = make_client
+        self._clients = {}
         self._lock = threading.Lock()
+        self._identity = None
+        self.region = region
+        self.clock = clock or Clock()
 
-    def __getattr__(self, name):
+    def client(self, service, bulk_writes=False):
+        key = (service, bulk_writes)
         with self._lock:
-            if self._client is None:
-                self._client = client(*self._args)
-        return getattr(self._client, name)
+            if key not in self._clients:
+                self._clients[key] = self._make_client(service, bulk_writes)
+        return self._clients[key]
+
+    @property
+    def iam(self):
+        return self.client("iam")
+
+    @property
+    def ec2(self):
+        return self.client("ec2")
+
+    @property
+    def ec2_writes(self):
+        """EC2 with adaptive rate limiting, for writes made from a pool at the rate EC2 allows."""
+        return self.client("ec2", bulk_writes=True)
+
+    def identity(self, known_arn=None):
+        """(partition, account id) of the caller: from an ARN already read when given, else one STS call."""
+        if known_arn:
+            parts = known_arn.split(":")
+            return parts[1], parts[4]
+        if self._identity is None:
+            parts = self.client("sts").get_caller_identity()["Arn"].split(":")
+            self._identity = (parts[1], parts[4])
+        return self._identity
 
 
 def use_awx_security_token(module):
@@ -57,33 +90,7 @@ def use_awx_security_token(module):
         params["session_token"] = token
 
 
-def caller_partition_and_account(sts_client):
-    """(partition, account id) of the credentials in use; one STS call."""
-    arn = sts_client.get_caller_identity()["Arn"]
-    parts = arn.split(":")
-    return parts[1], parts[4]
-
-
-def tags_to_dict(tag_list):
-    return dict((t["Key"], t["Value"]) for t in tag_list or [])
-
-
-def dict_to_tags(tags):
-    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
-
-
-def plan_tags(current, desired, purge):
-    """(tags to set, keys to remove) to reach `desired`; keys starting with aws: are never touched."""
-    if desired is None:
-        return {}, []
-    to_set = dict((k, v) for k, v in desired.items() if current.get(k) != v)
-    to_remove = []
-    if purge:
-        to_remove = sorted(k for k in current if k not in desired and not k.startswith("aws:"))
-    return to_set, to_remove
-
-
-def tags_after(current, to_set, to_remove):
-    result = dict((k, v) for k, v in current.items() if k not in to_remove)
-    result.update(to_set)
-    return result
+def warn(module, message):
+    """A warning in the task's result. AnsibleAWSModule.warn also re-sends its warnings through exit_json,
+    which ansible-core 2.19 reports as deprecated; the plain AnsibleModule's warn reaches the result alone."""
+    getattr(module, "_module", module).warn(message)

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
 
 # Dimensions the agent can append from instance metadata (AWS's agent documentation).
 APPENDABLE_DIMENSIONS = {
@@ -27,6 +28,7 @@ DEFAULT_METRICS = {
 }
 TOP_LEVEL_SECTIONS = ("agent", "metrics", "logs", "traces", "opentelemetry")
 SSM_PREFIX = "AmazonCloudWatch-"
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$")
 MODES = ("ec2", "onPremise")
 
 # distribution (Ansible fact) -> the platform folder of AWS's bucket.
@@ -77,13 +79,30 @@ def build_config(structured):
     return config
 
 
+def with_role_arn(config, role_arn):
+    """The configuration with agent.credentials.role_arn set: the agent then publishes as that role."""
+    if not role_arn:
+        return config
+    if not ROLE_ARN.match(role_arn):
+        raise AgentConfigError(
+            "cloudwatch_agent_role_arn=%r is not an IAM role ARN (arn:aws:iam::<account id>:role/<name>)" % role_arn
+        )
+    agent_section = config.get("agent") or {}
+    given = (agent_section.get("credentials") or {}).get("role_arn")
+    if given and given != role_arn:
+        raise AgentConfigError(
+            "cloudwatch_agent_role_arn=%r conflicts with agent.credentials.role_arn=%r of the configuration: "
+            "give the role in one place" % (role_arn, given)
+        )
+    credentials = dict(agent_section.get("credentials") or {}, role_arn=role_arn)
+    return dict(config, agent=dict(agent_section, credentials=credentials))
+
+
 def _log_file(entry):
-    result = {
-        "file_path": entry.get("file_path"),
-        "log_group_name": entry.get("log_group_name"),
-        "log_stream_name": entry.get("log_stream_name", "{instance_id}"),
-    }
-    for key in ("timezone", "timestamp_format", "multi_line_start_pattern", "retention_in_days"):
+    # Without log_stream_name the agent names the stream itself: the instance id on EC2, the host's name on
+    # premises (translator/translate/logs/ruleLogStreamName.go in aws/amazon-cloudwatch-agent).
+    result = {"file_path": entry.get("file_path"), "log_group_name": entry.get("log_group_name")}
+    for key in ("log_stream_name", "timezone", "timestamp_format", "multi_line_start_pattern", "retention_in_days"):
         if key in entry:
             result[key] = entry[key]
     return result
@@ -155,6 +174,33 @@ def render(config):
     return json.dumps(config, indent=2, sort_keys=True) + "\n"
 
 
+def parse_ssm_config(name, text):
+    """The configuration kept in an SSM parameter, or AgentConfigError naming the parameter."""
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise AgentConfigError("SSM parameter %s does not hold a JSON configuration: %s" % (name, error)) from None
+
+
+# Codes AWS answers a read it refuses with; the message test covers services whose code varies
+# ("User: ... is not authorized to perform: ssm:GetParameter ..." is AWS's own wording).
+ACCESS_DENIED_CODES = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException",
+                       "InvalidClientTokenId")
+
+
+def is_access_denied(error):
+    """Whether a botocore ClientError says the caller may not do this (rather than that the request is wrong)."""
+    details = getattr(error, "response", {}).get("Error", {})
+    return details.get("Code") in ACCESS_DENIED_CODES or "is not authorized to perform" in str(details.get("Message"))
+
+
+def ssm_file_name(name):
+    """The file fetch-config writes for ssm:<name> (EscapeFilePath of tool/downloader/downloader.go)."""
+    for character in "/ :":
+        name = name.replace(character, "_")
+    return "ssm_" + name
+
+
 # ------------------------------------------------------------------------------------------------ package
 
 def select_package(distribution, os_family, machine):
@@ -177,6 +223,12 @@ def select_package(distribution, os_family, machine):
         platform = "ubuntu" if platform == "debian" else "redhat"
     package_type = "deb" if platform in ("debian", "ubuntu") else "rpm"
     return platform, arch, package_type
+
+
+def key_url(base_url=None):
+    """AWS's public signing key: published in the global bucket only (regional buckets carry packages, not
+    the key), or in a mirror's assets/ folder."""
+    return (base_url or bucket_url()).rstrip("/") + "/assets/amazon-cloudwatch-agent.gpg"
 
 
 def package_url(base_url, platform, arch, version, package_type):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, iamkit.ec2 developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Policy documents: parse, validate, and compare by meaning rather than by spelling.
+"""Policy documents: parse, build, and compare by meaning rather than by spelling.
 
 IAM returns documents in whatever shape they were written, and users write the same policy many ways
 (one action as a string or a one-element list, statements in another order, the account as an id or as
@@ -50,16 +50,23 @@ def parse_policy(document, option):
         statements = [statements]
     if not isinstance(statements, list) or not all(isinstance(s, dict) for s in statements):
         raise PolicyError("%s: Statement must be an object or a list of objects" % option)
-    for statement in statements:
+    for index, statement in enumerate(statements):
         if statement.get("Effect") not in ("Allow", "Deny"):
             raise PolicyError(
-                "%s: every statement needs Effect Allow or Deny, got %r" % (option, statement.get("Effect"))
+                "%s: every statement needs Effect Allow or Deny, got %r in %s"
+                % (option, statement.get("Effect"), statement_name(index, statement))
             )
     # Written as it is compared: without a Version, IAM would apply the 2008 language (and refuse
     # policy variables), which is not what users who omit it mean.
     result = dict(parsed)
     result.setdefault("Version", DEFAULT_VERSION)
     return result
+
+
+def statement_name(index, statement):
+    """How an error names a statement: its index and, when it has one, its Sid."""
+    sid = statement.get("Sid")
+    return "Statement[%d] (Sid %r)" % (index, sid) if sid else "Statement[%d]" % index
 
 
 def _as_sorted_list(value):
@@ -120,20 +127,6 @@ def normalise_policy(document):
 
 def policies_equal(a, b):
     return normalise_policy(a) == normalise_policy(b)
-
-
-def trust_policy_for_services(services):
-    """The standard trust policy that lets the given AWS services (e.g. ec2.amazonaws.com) assume a role."""
-    return {
-        "Version": DEFAULT_VERSION,
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": sorted(services) if len(services) > 1 else services[0]},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
 
 
 # Principals a trust policy may name for cross-account access: an account id (the account's root, so the

@@ -1,10 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, iamkit.ec2 developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Retries for what botocore does not retry: IAM's eventual consistency right after a create.
+"""Retries for what botocore does not retry: AWS not knowing yet what it just made (eventual consistency).
 
-Throttling and transient 5xx belong to botocore's own retry configuration (see aws.client_config); this
-module only waits out errors that mean "AWS does not know yet what it just made".
+Throttling and transient 5xx belong to botocore's own retry configuration (see aws.client_config); these
+helpers only wait out errors that mean "not visible yet", and only where a call needs it. They take the
+clock they sleep on, so the waiting is the caller's to decide (a test gives a virtual one).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,40 +20,22 @@ except ImportError:  # the import sanity test runs without botocore; AnsibleAWSM
     ClientError = None
 
 
+class Clock:
+    """Real time. Anything with now() and sleep(seconds) can stand in for it."""
+
+    def now(self):
+        return time.monotonic()
+
+    def sleep(self, seconds):
+        time.sleep(seconds)
+
+
 def error_code(error):
     return error.response.get("Error", {}).get("Code", "") if ClientError and isinstance(error, ClientError) else ""
 
 
 def error_message(error):
     return error.response.get("Error", {}).get("Message", "") if ClientError and isinstance(error, ClientError) else ""
-
-
-def retry_while(predicate, call, timeout, delay=1.0, max_delay=10.0, sleep=time.sleep, clock=time.monotonic):
-    """Call `call()` again while it raises a ClientError that `predicate(error)` accepts, up to `timeout` seconds.
-
-    Back off exponentially from `delay` to `max_delay`. The last error is raised when time runs out, so the
-    caller reports AWS's own words.
-    """
-    deadline = clock() + timeout
-    while True:
-        try:
-            return call()
-        except Exception as error:  # pylint: disable=broad-except
-            if not predicate(error) or clock() + delay > deadline:
-                raise
-        sleep(delay)
-        delay = min(delay * 2, max_delay)
-
-
-def wait_until(check, timeout, delay=1.0, max_delay=5.0, sleep=time.sleep, clock=time.monotonic):
-    """Poll `check()` until it returns a true value or `timeout` passes; return the last value."""
-    deadline = clock() + timeout
-    while True:
-        result = check()
-        if result or clock() + delay > deadline:
-            return result
-        sleep(delay)
-        delay = min(delay * 2, max_delay)
 
 
 def is_code(*codes):
@@ -65,14 +48,40 @@ def is_code_and_message(code, text):
     return lambda error: error_code(error) == code and text.lower() in error_message(error).lower()
 
 
-def already_done_if(predicate, method):
-    """`method`, where an error `predicate` accepts means another run made the same change first (a race
-    between two jobs converging the same resource): the call counts as done instead of failing."""
-    def call(**params):
+def retry_while(predicate, call, timeout, clock, delay=1.0, max_delay=10.0):
+    """Call `call()` again while it raises an error that `predicate(error)` accepts, up to `timeout` seconds.
+
+    Back off exponentially from `delay` to `max_delay`. The last error is raised when time runs out, so the
+    caller reports AWS's own words.
+    """
+    deadline = clock.now() + timeout
+    while True:
         try:
-            return method(**params)
+            return call()
         except Exception as error:  # pylint: disable=broad-except
-            if not predicate(error):
+            if not predicate(error) or clock.now() + delay > deadline:
                 raise
-            return None
-    return call
+        clock.sleep(delay)
+        delay = min(delay * 2, max_delay)
+
+
+def wait_until(check, timeout, clock, delay=1.0, max_delay=5.0):
+    """Poll `check()` until it returns a true value or `timeout` passes; return the last value."""
+    deadline = clock.now() + timeout
+    while True:
+        result = check()
+        if result or clock.now() + delay > deadline:
+            return result
+        clock.sleep(delay)
+        delay = min(delay * 2, max_delay)
+
+
+def done_if(predicate, call):
+    """Run `call()`; an error `predicate` accepts means the work is already done (another run made the same
+    change first, or the thing to delete is gone), so it counts as success and None is returned."""
+    try:
+        return call()
+    except Exception as error:  # pylint: disable=broad-except
+        if not predicate(error):
+            raise
+        return None

@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, iamkit.ec2 developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Input checks that run before any AWS call, each failing with the option, the value and what is allowed."""
+"""Input checks that run before any AWS call, each failing with the option, the value and what is allowed.
+
+One rule per option, whichever module takes it: timeouts, names, paths and path prefixes are checked here.
+"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -14,14 +17,21 @@ _NAME = re.compile(r"^[\w+=,.@-]+$")
 _PATH = re.compile(r"^/([\x21-\x7e]*/)?$")
 _ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:.+$")
 _POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/([\x21-\x7e]+/)?[\w+=,.@-]+$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role(/[\x21-\x7e]*)?/([\w+=,.@-]{1,64})$")
+_PROFILE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:instance-profile/([\x21-\x7e]+/)?[\w+=,.@-]{1,128}$")
 _INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8}([0-9a-f]{9})?$")
+
+ROLE_NAME_MAX = 64
+PROFILE_NAME_MAX = 128
+# Every wait and retry window of the collection's modules, in seconds.
+TIMEOUT_RANGE = (0, 3600)
 
 
 class InvalidInput(ValueError):
-    """Raised for bad module input; the module turns it into fail_json before touching AWS."""
+    """Raised for bad module input; the engine turns it into fail_json before touching AWS."""
 
 
-def check_name(option, value, max_length=64):
+def check_name(option, value, max_length=ROLE_NAME_MAX):
     if not _NAME.match(value or "") or len(value) > max_length:
         raise InvalidInput(
             "%s=%r is not a valid IAM name: use 1 to %d characters from letters, digits and +=,.@_-"
@@ -35,10 +45,19 @@ def check_path(option, value, max_length=512):
         return value
     if not _PATH.match(value) or len(value) > max_length:
         raise InvalidInput(
-            "%s=%r is not a valid IAM path: it must begin and end with '/' (for example /service/), "
+            "%s=%r is not a valid IAM path: path must begin and end with / (for example /service/), "
             "use printable ASCII without spaces, and be at most %d characters" % (option, value, max_length)
         )
     return value
+
+
+def check_path_prefix(option, value):
+    """A path prefix for listing. As amazon.aws does, a prefix written without its slashes (service, or
+    /service) means /service/; anything else a path may not hold is refused."""
+    if value is None:
+        return value
+    normalised = ("" if value.startswith("/") else "/") + value + ("" if value.endswith("/") else "/")
+    return check_path(option, normalised)
 
 
 def check_policy_arn(option, value):
@@ -49,14 +68,14 @@ def check_policy_arn(option, value):
     return value
 
 
-def is_arn(value):
-    return bool(_ARN.match(value or ""))
-
-
 def check_range(option, value, low, high):
     if value is not None and not low <= value <= high:
         raise InvalidInput("%s=%r is out of range: allowed values are %d to %d" % (option, value, low, high))
     return value
+
+
+def check_timeout(option, value):
+    return check_range(option, value, *TIMEOUT_RANGE)
 
 
 def check_instance_ids(option, values):
@@ -67,6 +86,43 @@ def check_instance_ids(option, values):
             % (option, ", ".join(repr(v) for v in bad))
         )
     return values
+
+
+def role_name(option, value):
+    """The role name for `value` (a name or a role ARN); "" stays "" (no role)."""
+    if value is None or value == "":
+        return value
+    match = _ROLE_ARN.match(value)
+    if match:
+        return match.group(2)
+    if value.startswith("arn:"):
+        raise InvalidInput(
+            "%s=%r is not an IAM role ARN: expected arn:aws:iam::<account id>:role/<name> "
+            "or arn:aws:iam::<account id>:role/<path>/<name>" % (option, value)
+        )
+    if "/" in value:
+        raise InvalidInput(
+            "%s=%r looks like a role path: give the role's name (%s) or its full ARN "
+            "(arn:aws:iam::<account id>:role/<path>/<name>); an instance profile takes no path for its role"
+            % (option, value, value.rsplit("/", 1)[-1] or "<name>")
+        )
+    return check_name(option, value, max_length=ROLE_NAME_MAX)
+
+
+def check_profile_reference(option, value):
+    """An instance profile by name or by ARN."""
+    if value.startswith("arn:"):
+        if not _PROFILE_ARN.match(value):
+            raise InvalidInput(
+                "%s=%r is not an instance profile ARN: expected "
+                "arn:aws:iam::<account id>:instance-profile/<path/><name>, or give the profile's name" % (option, value)
+            )
+        return value
+    return check_name(option, value, max_length=PROFILE_NAME_MAX)
+
+
+def is_arn(value):
+    return bool(_ARN.match(value or ""))
 
 
 def name_from_arn(value):

@@ -16,6 +16,9 @@ description:
   - Builds the agent's JSON configuration from structured settings, or takes a whole configuration, and checks
     it before any host is touched, with the checks of the iamkit.ec2.cloudwatch_agent role and, when
     O(schema_path) is given, AWS's own JSON schema (the agent's first validation phase).
+  - With O(ssm_parameter), reads that parameter (C(ssm:GetParameter)) with the play's AWS settings and checks
+    its content the same way, and returns its version and checksum, so a role can apply it again when it
+    changes under the same name.
   - Changes nothing anywhere; run it on the controller (with C(delegate_to) V(localhost)).
 options:
   config:
@@ -65,6 +68,15 @@ options:
   ssm_parameter:
     description:
       - Name of an SSM parameter holding the configuration instead; it must start with C(AmazonCloudWatch-).
+      - It is read in the region of the play's AWS settings. When the controller may not read it (no
+        credentials, access denied), the module warns and returns no version or checksum.
+    type: str
+  role_arn:
+    description:
+      - ARN of an IAM role the agent assumes (with its own credentials) to publish, written to
+        C(agent.credentials.role_arn) of the configuration, built or given; metrics and logs then land in
+        that role's account.
+      - Not with O(ssm_parameter): put C(agent.credentials.role_arn) into the parameter instead.
     type: str
   schema_path:
     description:
@@ -73,6 +85,11 @@ options:
     type: path
 notes:
   - Needs the jsonschema Python package on the controller when O(schema_path) is given.
+  - Makes no AWS call unless O(ssm_parameter) is given.
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
 author:
   - iamkit.ec2 developers (@iamkit)
 """
@@ -92,11 +109,18 @@ EXAMPLES = r"""
           log_group_name: syslog
   delegate_to: localhost
   register: agent_config
+
+- name: Publish as a role of another account (the agent assumes it with the instance's credentials)
+  iamkit.ec2.cloudwatch_agent_config:
+    structured: {}
+    role_arn: arn:aws:iam::210987654321:role/CentralMonitoringPublisher
+  delegate_to: localhost
+  register: agent_config
 """
 
 RETURN = r"""
 config:
-  description: The checked configuration (empty when O(ssm_parameter) is used).
+  description: The checked configuration (with O(ssm_parameter), the parameter's, or empty when unreadable).
   returned: always
   type: dict
   sample: {"agent": {"metrics_collection_interval": 60}, "metrics": {"namespace": "CWAgent"}}
@@ -108,11 +132,37 @@ schema_checked:
   description: Whether AWS's schema was applied.
   returned: always
   type: bool
+ssm_version:
+  description: Version of the SSM parameter, null without O(ssm_parameter) or when it could not be read.
+  returned: always
+  type: int
+  sample: 3
+ssm_checksum:
+  description:
+    - SHA-1 of the parameter's value, as fetch-config writes it to the host
+      (C(etc/amazon-cloudwatch-agent.d/ssm_<name>)); null when it could not be read.
+  returned: always
+  type: str
+ssm_file:
+  description: Name of the file fetch-config writes for the parameter, empty without O(ssm_parameter).
+  returned: always
+  type: str
+  sample: ssm_AmazonCloudWatch-web
 """
 
-from ansible.module_utils.basic import AnsibleModule
+import hashlib
+import json
+
+try:
+    import botocore
+except ImportError:
+    pass  # AnsibleAWSModule reports a missing botocore
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.iamkit.ec2.plugins.module_utils import cloudwatch_agent as agent
+from ansible_collections.iamkit.ec2.plugins.module_utils.aws import module_client_factory
 
 STRUCTURED = dict(
     metrics_collection_interval=dict(type="int", default=60),
@@ -128,8 +178,6 @@ STRUCTURED = dict(
 
 
 def load_schema(module, path):
-    import json
-
     try:
         with open(path) as handle:
             return json.load(handle)
@@ -137,39 +185,93 @@ def load_schema(module, path):
         module.fail_json(msg="schema_path=%s cannot be read as JSON: %s" % (path, error))
 
 
+def read_parameter(module, name):
+    """The parameter's {"Value", "Version"}, or None (with a warning) when this controller may not read it."""
+    unreadable = None
+    try:
+        return module_client_factory(module)("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]
+    except is_boto3_error_code("ParameterNotFound"):
+        module.fail_json(msg="ssm_parameter=%s does not exist in %s: create it before the agent is pointed at it"
+                             % (name, module.region))
+    except botocore.exceptions.ClientError as error:  # pylint: disable=duplicate-except
+        if not agent.is_access_denied(error):
+            module.fail_json_aws(error, msg="Failed to read SSM parameter %s" % name)
+        unreadable = error
+    except botocore.exceptions.NoCredentialsError as error:
+        unreadable = error
+    except botocore.exceptions.BotoCoreError as error:
+        module.fail_json_aws(error, msg="Failed to read SSM parameter %s" % name)
+    module.warn("cannot read SSM parameter %s from the controller (%s): its content is not checked here, and a "
+                "change of its value is applied only with a change of its name" % (name, unreadable))
+    return None
+
+
+def problems_of(module, config, option):
+    """The role's checks, then AWS's schema when a schema is given; each names where."""
+    problems = agent.check_config(config, option)
+    if module.params["schema_path"] and not problems:
+        try:
+            problems = agent.schema_problems(config, load_schema(module, module.params["schema_path"]))
+        except ImportError:
+            module.fail_json(msg="schema_path needs the jsonschema Python package on the controller")
+        problems = ["configuration validation against AWS's schema failed: %s" % p for p in problems]
+    return problems
+
+
+def ssm_result(module):
+    name = module.params["ssm_parameter"]
+    if module.params["role_arn"]:
+        module.fail_json(msg="role_arn (cloudwatch_agent_role_arn) cannot be added to a configuration kept in SSM "
+                             "(ssm_parameter=%s): put agent.credentials.role_arn into the parameter" % name)
+    try:
+        agent.check_ssm_parameter(name)
+    except agent.AgentConfigError as error:
+        module.fail_json(msg=str(error))
+    result = dict(changed=False, config={}, content="", schema_checked=False, ssm_version=None, ssm_checksum=None,
+                  ssm_file=agent.ssm_file_name(name))
+    parameter = read_parameter(module, name)
+    if parameter is None:
+        return result
+    try:
+        config = agent.parse_ssm_config(name, parameter["Value"])
+    except agent.AgentConfigError as error:
+        module.fail_json(msg=str(error))
+    problems = problems_of(module, config, "SSM parameter %s" % name)
+    if problems:
+        module.fail_json(msg="; ".join(problems), problems=problems)
+    return dict(result, config=config, schema_checked=bool(module.params["schema_path"]),
+                ssm_version=parameter.get("Version"),
+                ssm_checksum=hashlib.sha1(parameter["Value"].encode("utf-8")).hexdigest())
+
+
 def main():
-    module = AnsibleModule(
+    module = AnsibleAWSModule(
         argument_spec=dict(
             config=dict(type="dict"),
             structured=dict(type="dict", options=STRUCTURED),
             ssm_parameter=dict(type="str"),
             schema_path=dict(type="path"),
+            role_arn=dict(type="str"),
         ),
         mutually_exclusive=[["config", "ssm_parameter"]],
         supports_check_mode=True,
     )
     params = module.params
     if params["ssm_parameter"]:
-        try:
-            agent.check_ssm_parameter(params["ssm_parameter"])
-        except agent.AgentConfigError as error:
-            module.fail_json(msg=str(error))
-        module.exit_json(changed=False, config={}, content="", schema_checked=False)
+        module.exit_json(**ssm_result(module))
 
     option = "cloudwatch_agent_config" if params["config"] else "cloudwatch_agent structured settings"
     defaults = dict((key, spec.get("default")) for key, spec in STRUCTURED.items())
     config = params["config"] or agent.build_config(params["structured"] or defaults)
-    problems = agent.check_config(config, option)
-    schema_checked = bool(params["schema_path"])
-    if schema_checked and not problems:
-        try:
-            problems = agent.schema_problems(config, load_schema(module, params["schema_path"]))
-        except ImportError:
-            module.fail_json(msg="schema_path needs the jsonschema Python package on the controller")
-        problems = ["configuration validation against AWS's schema failed: %s" % p for p in problems]
+    try:
+        config = agent.with_role_arn(config, params["role_arn"])
+    except agent.AgentConfigError as error:
+        module.fail_json(msg=str(error))
+    problems = problems_of(module, config, option)
     if problems:
         module.fail_json(msg="; ".join(problems), problems=problems)
-    module.exit_json(changed=False, config=config, content=agent.render(config), schema_checked=schema_checked)
+    module.exit_json(changed=False, config=config, content=agent.render(config),
+                     schema_checked=bool(params["schema_path"]), ssm_version=None, ssm_checksum=None, ssm_file="")
 
 
 if __name__ == "__main__":

@@ -86,7 +86,9 @@ version_url:
   returned: always
   type: str
 key_url:
-  description: URL of AWS's public signing key in the same bucket.
+  description:
+    - URL of AWS's public signing key. AWS publishes it in the global bucket only, so it is the global bucket's
+      also when O(region) is given; with O(base_url), the mirror's C(assets/) folder.
   returned: always
   type: str
 """
@@ -120,7 +122,7 @@ def main():
     module.exit_json(
         changed=False, platform=platform, arch=arch, package_type=package_type, url=url,
         signature_url=url + ".sig", version_url=base + "/info/latest/CWAGENT_VERSION",
-        key_url=base + "/assets/amazon-cloudwatch-agent.gpg",
+        key_url=agent.key_url(params["base_url"]),
     )
 
 

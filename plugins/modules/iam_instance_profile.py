@@ -90,6 +90,7 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.tags.modules
   - amazon.aws.boto3
+  - iamkit.ec2.engine
 """
 
 EXAMPLES = r"""
@@ -192,103 +193,38 @@ changes:
            "add role ExampleAppRole to instance profile ExampleAppProfile"]
 """
 
-try:
-    import botocore
-except ImportError:  # AnsibleAWSModule reports the missing library
-    botocore = None
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.iamkit.ec2.plugins.module_utils import iam_instance_profile as profiles
-from ansible_collections.iamkit.ec2.plugins.module_utils.aws import client
-from ansible_collections.iamkit.ec2.plugins.module_utils.validate import InvalidInput
-from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_range
+from ansible_collections.iamkit.ec2.plugins.module_utils import engine
+from ansible_collections.iamkit.ec2.plugins.module_utils.resources import instance_profile
+from ansible_collections.iamkit.ec2.plugins.module_utils.resources import profile_users
+
+ARGUMENT_SPEC = dict(
+    state=dict(type="str", choices=["absent", "present"], default="present"),
+    name=dict(type="str", required=True, aliases=["instance_profile_name"]),
+    path=dict(type="str", aliases=["path_prefix", "prefix"]),
+    role=dict(type="str"),
+    tags=dict(type="dict", aliases=["resource_tags"]),
+    purge_tags=dict(type="bool", default=True),
+    force=dict(type="bool", default=False),
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=120),
+)
 
 
-def argument_spec():
-    return dict(
-        state=dict(type="str", choices=["absent", "present"], default="present"),
-        name=dict(type="str", required=True, aliases=["instance_profile_name"]),
-        path=dict(type="str", aliases=["path_prefix", "prefix"]),
-        role=dict(type="str"),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
-        force=dict(type="bool", default=False),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=120),
-    )
+def plan(aws, current, desired):
+    return instance_profile.plan(aws, current, desired, profile_users.plan_disassociations)
 
 
-def plan_for(module, iam, current):
-    params = module.params
-    if params["state"] == "absent":
-        associations = []
-        if current is not None:
-            if not module.region:
-                raise profiles.ProfileError(
-                    "state=absent looks for the instances that use instance profile %s, and instances live in a "
-                    "region: set region (or AWS_REGION)" % params["name"]
-                )
-            associations = profiles.instances_using_profile(client(module, "ec2"), current["Arn"])
-        return profiles.plan_absent(current, associations, params["force"]), None
-    plan, predicted, warnings = profiles.plan_present(
-        iam, current, params["name"], path=params["path"], role=params["role"],
-        tags=params["tags"], purge_tags=params["purge_tags"], check_mode=module.check_mode,
-    )
-    for warning in warnings:
-        module.warn(warning)
-    return plan, predicted
+RESOURCE = engine.Resource(
+    desired=instance_profile.desired, read=instance_profile.read, plan=plan, settle=instance_profile.settle,
+    predict=instance_profile.predict, result=instance_profile.result, describe=instance_profile.describe_task,
+)
 
 
-def apply(module, iam, plan, predicted):
-    """Make the writes; return the profile as AWS shows it afterwards (None once deleted)."""
-    params = module.params
-    needs_ec2 = any(change.action == "disassociate" for change in plan.changes)
-    ec2 = client(module, "ec2") if needs_ec2 else None
-    plan.apply(profiles.appliers(iam, ec2, timeout=params["wait_timeout"]))
-    if params["state"] == "absent":
-        return None
-    role = plan.after["role"]
-    found = profiles.read_applied(iam, params["name"], role, wait=params["wait"], timeout=params["wait_timeout"])
-    return found if found is not None else predicted
-
-
-def main():
-    module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
-    params = module.params
-    try:
-        profiles.check_profile_params(params["name"], params["path"], params["role"])
-        check_range("wait_timeout", params["wait_timeout"], 1, 3600)
-    except InvalidInput as error:
-        module.fail_json(msg=str(error))
-
-    iam = client(module, "iam")
-    try:
-        current = profiles.read_profile(iam, params["name"])
-        plan, predicted = plan_for(module, iam, current)
-    except profiles.ProfileError as error:
-        module.fail_json(msg=str(error))
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
-        module.fail_json_aws(error, msg="Failed to read instance profile %s" % params["name"])
-
-    final = predicted
-    if plan and not module.check_mode:
-        try:
-            final = apply(module, iam, plan, predicted)
-        except (profiles.ProfileError, botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
-            # Say what was already done, so a rerun (which replans from what AWS shows) is not a surprise.
-            failure = dict(changed=bool(plan.done), changes=plan.done, pending_changes=plan.pending)
-            if isinstance(error, profiles.ProfileError):
-                module.fail_json(msg=str(error), **failure)
-            module.fail_json_aws(
-                error, msg="Failed on instance profile %s after %d of %d changes"
-                % (params["name"], len(plan.done), len(plan.changes)), **failure
-            )
-
-    result = dict(changed=bool(plan), iam_instance_profile=profiles.describe(final), changes=plan.summaries)
-    if module._diff:
-        result["diff"] = plan.diff()
-    module.exit_json(**result)
+def main(clock=None):
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    engine.run(module, RESOURCE, clock)
 
 
 if __name__ == "__main__":

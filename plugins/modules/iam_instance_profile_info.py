@@ -152,56 +152,46 @@ iam_instance_profiles:
           sample: iip-assoc-0123456789abcdef0
 """
 
-try:
-    import botocore
-except ImportError:  # AnsibleAWSModule reports the missing library
-    botocore = None
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.iamkit.ec2.plugins.module_utils import iam_instance_profile as profiles
-from ansible_collections.iamkit.ec2.plugins.module_utils.aws import client
-from ansible_collections.iamkit.ec2.plugins.module_utils.validate import InvalidInput
+from ansible_collections.iamkit.ec2.plugins.module_utils import engine
+from ansible_collections.iamkit.ec2.plugins.module_utils.resources import instance_profile
+from ansible_collections.iamkit.ec2.plugins.module_utils.resources import profile_users
+
+ARGUMENT_SPEC = dict(
+    name=dict(type="str", aliases=["instance_profile_name"]),
+    path_prefix=dict(type="str", aliases=["path", "prefix"]),
+    include_instances=dict(type="bool", default=False),
+)
 
 
-def argument_spec():
-    return dict(
-        name=dict(type="str", aliases=["instance_profile_name"]),
-        path_prefix=dict(type="str", aliases=["path", "prefix"]),
-        include_instances=dict(type="bool", default=False),
-    )
+def read(aws, desired):
+    """(profiles, {profile ARN: [(instance id, association id)]} or None without include_instances)."""
+    found = instance_profile.list_profiles(aws, desired)
+    users = None
+    if desired["include_instances"] and found:
+        users = {}
+        for instance_id, association_id, arn in profile_users.profile_users(aws, set(p["Arn"] for p in found)):
+            users.setdefault(arn, []).append((instance_id, association_id))
+    return found, users
 
 
-def find_profiles(iam, name, path_prefix):
-    if name:
-        profile = profiles.read_profile(iam, name)
-        return [profile] if profile else []
-    return profiles.list_profiles(iam, path_prefix)
+def result(state, plan):
+    found, users = state
+    return {"iam_instance_profiles": [
+        instance_profile.describe(p, None if users is None else users.get(p["Arn"], [])) for p in found]}
 
 
-def main():
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec(),
-        mutually_exclusive=[["name", "path_prefix"]],
-        supports_check_mode=True,
-    )
-    params = module.params
-    try:
-        profiles.check_profile_params(params["name"], None, None)
-        profiles.check_path_prefix("path_prefix", params["path_prefix"])
-    except InvalidInput as error:
-        module.fail_json(msg=str(error))
+RESOURCE = engine.Resource(
+    desired=instance_profile.info_desired, read=read, plan=engine.nothing_to_change, result=result,
+    describe=lambda desired: "the instance profiles",
+)
 
-    try:
-        found = find_profiles(client(module, "iam"), params["name"], params["path_prefix"])
-        in_use = None
-        if params["include_instances"] and found:
-            in_use = profiles.associations_by_profile(client(module, "ec2"))
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
-        module.fail_json_aws(error, msg="describing instance profiles")
 
-    described = [profiles.describe(p, None if in_use is None else in_use.get(p["Arn"], [])) for p in found]
-    module.exit_json(changed=False, iam_instance_profiles=described)
+def main(clock=None):
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=[["name", "path_prefix"]],
+                              supports_check_mode=True)
+    engine.run(module, RESOURCE, clock)
 
 
 if __name__ == "__main__":

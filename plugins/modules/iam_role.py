@@ -30,7 +30,7 @@ options:
     description:
       - The path of the role, beginning and ending with C(/).
       - Used when the role is created. IAM cannot change the path of an existing role, so a different path
-        for an existing role is refused with an explanation (amazon.aws only warns).
+        for an existing role is left as it is, with a warning (as amazon.aws does).
     aliases: ['prefix', 'path_prefix']
     type: str
   assume_role_policy_document:
@@ -162,14 +162,16 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.tags
   - amazon.aws.boto3
+  - iamkit.ec2.engine
 notes:
-  - Differences from amazon.aws.iam_role, all deliberate. A different O(path) for an existing role fails
-    instead of warning. O(boundary) may be combined with O(create_instance_profile). O(inline_policies),
-    O(purge_inline_policies), O(trusted_services), O(trusted_accounts), O(external_id) and O(force) are new.
-    Deleting a role whose profile is associated with instances is refused without O(force). Policy documents
-    are compared by meaning.
-  - "Throttling and transient errors are retried by botocore (standard retry mode); set O(aws_config) to
-    change that, for example C({retries: {mode: adaptive, max_attempts: 20}})."
+  - Differences from amazon.aws.iam_role, all deliberate. O(boundary) may be combined with
+    O(create_instance_profile) (amazon.aws refuses it). O(inline_policies), O(purge_inline_policies),
+    O(trusted_services), O(trusted_accounts), O(external_id) and O(force) are new. Deleting a role whose
+    profile is associated with instances is refused without O(force). Policy documents are compared by
+    meaning. A policy document IAM would refuse fails before any write. The same-name profile of
+    O(create_instance_profile) is given the role when it exists empty (amazon.aws only warns).
+  - As in amazon.aws, a different O(path) for an existing role is not an error. IAM cannot move a role, so
+    the role keeps its path, and the task warns and reports no change for it.
   - "Permissions needed (the minimal policy, tested under enforced IAM; see docs/permissions.md): iam:GetRole,
     iam:ListAttachedRolePolicies, iam:ListRolePolicies, iam:GetRolePolicy, iam:GetPolicy, iam:ListPolicies,
     iam:CreateRole, iam:UpdateRole, iam:UpdateAssumeRolePolicy, iam:PutRolePermissionsBoundary,
@@ -348,26 +350,14 @@ changes:
     - attach arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy to role CloudWatchAgentServerRole
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # AnsibleAWSModule reports a missing botocore
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.iamkit.ec2.plugins.module_utils import iam_role
-from ansible_collections.iamkit.ec2.plugins.module_utils.aws import client
-from ansible_collections.iamkit.ec2.plugins.module_utils.iam_instance_profile import associations_by_profile
-from ansible_collections.iamkit.ec2.plugins.module_utils.policy import PolicyError
-from ansible_collections.iamkit.ec2.plugins.module_utils.policy import parse_policy
-from ansible_collections.iamkit.ec2.plugins.module_utils.policy import trust_policy
-from ansible_collections.iamkit.ec2.plugins.module_utils.validate import InvalidInput
-from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_external_id
-from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_name
-from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_path
-from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_policy_arn
-from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_range
-from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_trusted_principal
+from ansible_collections.iamkit.ec2.plugins.module_utils import engine
+from ansible_collections.iamkit.ec2.plugins.module_utils.resources import instance_profile
+from ansible_collections.iamkit.ec2.plugins.module_utils.resources import profile_users
+from ansible_collections.iamkit.ec2.plugins.module_utils.resources import role
+from ansible_collections.iamkit.ec2.plugins.module_utils.resources import role_input
+from ansible_collections.iamkit.ec2.plugins.module_utils.resources import role_state
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True, aliases=["role_name"]),
@@ -394,111 +384,17 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def validated(params):
-    """Check every option before any AWS call; return (params, trust policy dict or None)."""
-    check_name("name", params["name"])
-    check_path("path", params["path"])
-    check_range("max_session_duration", params["max_session_duration"], 3600, 43200)
-    check_range("wait_timeout", params["wait_timeout"], 0, 3600)
-    if params["boundary"]:
-        check_policy_arn("boundary", params["boundary"])
-    for policy in params["managed_policies"] or []:
-        if policy.startswith("arn:"):
-            check_policy_arn("managed_policies", policy)
-        elif not policy.strip("/") or " " in policy:
-            raise InvalidInput("managed_policies: %r is neither a policy ARN nor a policy name" % policy)
-    inline = params["inline_policies"]
-    if inline is not None:
-        parsed = {}
-        for policy_name, document in inline.items():
-            check_name("inline_policies", policy_name, max_length=128)
-            parsed[policy_name] = parse_policy(document, "inline_policies.%s" % policy_name)
-        params["inline_policies"] = parsed
-    trust = None
-    if params["assume_role_policy_document"]:
-        trust = parse_policy(params["assume_role_policy_document"], "assume_role_policy_document")
-    elif params["trusted_services"] is not None or params["trusted_accounts"] is not None:
-        trust = validated_trust(params)
-    return params, trust
+def plan(aws, current, desired):
+    return role.plan(aws, current, desired, instance_profile.plan_for_role, profile_users.plan_disassociations)
 
 
-def validated_trust(params):
-    """The trust policy of trusted_services, trusted_accounts and external_id, each checked first."""
-    services, accounts = params["trusted_services"], params["trusted_accounts"]
-    if services is not None and not services and not accounts:
-        raise InvalidInput("trusted_services must name at least one service, such as ec2.amazonaws.com")
-    if accounts is not None and not accounts and not services:
-        raise InvalidInput("trusted_accounts must name at least one account id or IAM role or user ARN")
-    accounts = [check_trusted_principal("trusted_accounts", account) for account in accounts or []]
-    if params["external_id"] is not None:
-        check_external_id("external_id", params["external_id"])
-    return trust_policy(services, accounts, params["external_id"])
+RESOURCE = engine.Resource(
+    desired=role_input.role_desired, read=role_state.read, plan=plan, settle=role.settle, result=role.result,
+    describe=role.describe_task,
+)
 
 
-def ensure_present(module, iam, params, trust):
-    current = iam_role.read_role(iam, params["name"], inline_documents=params["inline_policies"])
-    resolver = iam_role.PolicyResolver(iam, lambda: client(module, "sts"), current["arn"] if current else None)
-    plan = iam_role.plan_present(current, iam_role.desired_from_params(params, trust), resolver)
-    if module.params["create_instance_profile"] is not False:
-        iam_role.plan_same_name_profile(plan, iam, params["name"], plan.after["path"])
-    return plan, current is None
-
-
-def ensure_absent(module, iam, params):
-    current = iam_role.read_role(iam, params["name"], inline_documents=())
-    plan, profiles = iam_role.plan_absent(iam, current, bool(params["delete_instance_profile"]))
-    ec2 = None
-    if profiles:
-        ec2 = client(module, "ec2")
-        associated = associations_by_profile(ec2)
-        in_use = [
-            (instance_id, association_id, profile["InstanceProfileName"])
-            for profile in profiles
-            for instance_id, association_id in associated.get(profile["Arn"], [])
-        ]
-        if in_use and not params["force"]:
-            module.fail_json(
-                msg="role %s is in use: its instance profile is associated with %s in region %s. Disassociate "
-                "the instances first, or set force: true to disassociate them and delete the role."
-                % (params["name"], ", ".join("%s (%s)" % (i, p) for i, _a, p in in_use), module.region),
-                instances=[i for i, _a, _p in in_use],
-            )
-        iam_role.plan_disassociations(plan, in_use)
-    return plan, ec2
-
-
-def apply(module, iam, ec2, plan, params, creating):
-    table = iam_role.appliers(iam, ec2, params["wait_timeout"] if params["wait"] else 0)
-    if creating:
-        create = table["create_role"]
-
-        def create_and_wait(**create_params):
-            create(**create_params)
-            if params["wait"]:
-                iam_role.wait_for_role(iam, params["name"], params["wait_timeout"])
-
-        table["create_role"] = create_and_wait
-    try:
-        plan.apply(table)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
-        module.fail_json_aws(
-            error,
-            msg="Failed on role %s after %d of %d changes" % (params["name"], len(plan.done), len(plan.changes)),
-            changes=plan.done,
-            pending_changes=plan.pending,
-        )
-
-
-def read_applied(module, iam, params, plan):
-    """The role as AWS shows it after the changes (ids and dates only AWS knows)."""
-    try:
-        return iam_role.read_role(iam, params["name"], inline_documents=params["inline_policies"])
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
-        module.fail_json_aws(error, msg="Changed role %s, then failed to read it back" % params["name"],
-                             changed=True, changes=plan.done)
-
-
-def main():
+def main(clock=None):
     module = AnsibleAWSModule(
         argument_spec=ARGUMENT_SPEC,
         mutually_exclusive=[["assume_role_policy_document", "trusted_services"],
@@ -506,33 +402,7 @@ def main():
         required_by={"external_id": "trusted_accounts"},
         supports_check_mode=True,
     )
-    try:
-        params, trust = validated(dict(module.params))
-    except (InvalidInput, PolicyError) as error:
-        module.fail_json(msg=str(error))
-
-    iam = client(module, "iam")
-    try:
-        if params["state"] == "present":
-            plan, creating = ensure_present(module, iam, params, trust)
-            ec2 = None
-        else:
-            (plan, ec2), creating = ensure_absent(module, iam, params), False
-    except (InvalidInput, iam_role.RoleError) as error:
-        module.fail_json(msg=str(error))
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
-        module.fail_json_aws(error, msg="Failed to read role %s" % params["name"])
-
-    state = plan.after
-    if plan and not module.check_mode:
-        apply(module, iam, ec2, plan, params, creating)
-        if params["state"] == "present":
-            state = read_applied(module, iam, params, plan)
-
-    result = dict(changed=bool(plan), iam_role=iam_role.to_result(state), changes=plan.summaries)
-    if module._diff:
-        result["diff"] = plan.diff()
-    module.exit_json(**result)
+    engine.run(module, RESOURCE, clock)
 
 
 if __name__ == "__main__":

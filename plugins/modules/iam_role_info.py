@@ -176,44 +176,26 @@ iam_roles:
       type: dict
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # AnsibleAWSModule reports a missing botocore
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.iamkit.ec2.plugins.module_utils.aws import client
-from ansible_collections.iamkit.ec2.plugins.module_utils.iam_role import describe_roles
-from ansible_collections.iamkit.ec2.plugins.module_utils.policy import trusted_principals
-from ansible_collections.iamkit.ec2.plugins.module_utils.validate import InvalidInput
-from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_name
-from ansible_collections.iamkit.ec2.plugins.module_utils.validate import check_path
+from ansible_collections.iamkit.ec2.plugins.module_utils import engine
+from ansible_collections.iamkit.ec2.plugins.module_utils.resources import role_info
+
+ARGUMENT_SPEC = dict(
+    name=dict(type="str", aliases=["role_name"]),
+    path_prefix=dict(type="str", aliases=["path", "prefix"]),
+)
+
+RESOURCE = engine.Resource(
+    desired=role_info.desired, read=role_info.read, plan=engine.nothing_to_change, result=role_info.result,
+    describe=role_info.describe_task,
+)
 
 
-def main():
-    module = AnsibleAWSModule(
-        argument_spec=dict(
-            name=dict(type="str", aliases=["role_name"]),
-            path_prefix=dict(type="str", aliases=["path", "prefix"]),
-        ),
-        mutually_exclusive=[["name", "path_prefix"]],
-        supports_check_mode=True,
-    )
-    name, path_prefix = module.params["name"], module.params["path_prefix"]
-    try:
-        if name is not None:
-            check_name("name", name)
-        check_path("path_prefix", path_prefix)
-    except InvalidInput as error:
-        module.fail_json(msg=str(error))
-    try:
-        roles = describe_roles(client(module, "iam"), name=name, path_prefix=path_prefix)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
-        module.fail_json_aws(error, msg="Failed to describe IAM roles")
-    for role in roles:
-        role["trusted_principals"] = trusted_principals(role.get("assume_role_policy_document"))
-    module.exit_json(changed=False, iam_roles=roles)
+def main(clock=None):
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=[["name", "path_prefix"]],
+                              supports_check_mode=True)
+    engine.run(module, RESOURCE, clock)
 
 
 if __name__ == "__main__":

@@ -89,7 +89,9 @@ notes:
   - When a write fails, the other writes already running finish, no new one starts, and the task fails with
     RV(associations) saying per instance what was done and what was not; running the task again completes the
     rest.
-  - Supports check mode and diff mode (per instance, the profile ARN before and after).
+  - Diff mode shows, per instance it changes, the profile ARN before and after. In check mode
+    RV(associations) shows each instance's association as it is, with the RV(associations[].action) a run would
+    take.
   - "Permissions needed (the minimal policy, tested under enforced IAM; see docs/permissions.md):
     iam:GetInstanceProfile, ec2:DescribeInstances, ec2:DescribeIamInstanceProfileAssociations,
     ec2:AssociateIamInstanceProfile, ec2:ReplaceIamInstanceProfileAssociation, ec2:DisassociateIamInstanceProfile;
@@ -98,6 +100,7 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - iamkit.ec2.engine
 author:
   - iamkit.ec2 developers (@iamkit)
 """
@@ -186,68 +189,38 @@ changes:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
 
-from ansible_collections.iamkit.ec2.plugins.module_utils import instance_profile_association as association
-from ansible_collections.iamkit.ec2.plugins.module_utils.aws import LazyClient
-from ansible_collections.iamkit.ec2.plugins.module_utils.aws import client
-from ansible_collections.iamkit.ec2.plugins.module_utils.validate import InvalidInput
+from ansible_collections.iamkit.ec2.plugins.module_utils import engine
+from ansible_collections.iamkit.ec2.plugins.module_utils.resources import association
+from ansible_collections.iamkit.ec2.plugins.module_utils.resources import association_input
 
-try:
-    from botocore.exceptions import BotoCoreError
-    from botocore.exceptions import ClientError
-except ImportError:  # AnsibleAWSModule reports the missing botocore
-    BotoCoreError = ClientError = Exception
+ARGUMENT_SPEC = dict(
+    instance_ids=dict(type="list", elements="str", aliases=["instance_id"]),
+    filters=dict(type="dict"),
+    instance_profile=dict(type="str", aliases=["iam_instance_profile", "instance_role"]),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=300),
+    propagation_timeout=dict(type="int", default=120),
+    max_concurrency=dict(type="int", default=8),
+)
+
+RESOURCE = engine.Resource(
+    desired=association_input.association_desired, describe=association_input.describe_task, read=association.read,
+    plan=association.plan, settle=association.settle, predict=association.predict, result=association.result,
+    failure_hint=association.failure_hint,
+)
 
 
-def main():
-    argument_spec = dict(
-        instance_ids=dict(type="list", elements="str", aliases=["instance_id"]),
-        filters=dict(type="dict"),
-        instance_profile=dict(type="str", aliases=["iam_instance_profile", "instance_role"]),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=300),
-        propagation_timeout=dict(type="int", default=120),
-        max_concurrency=dict(type="int", default=8),
-    )
+def main(clock=None):
     module = AnsibleAWSModule(
-        argument_spec=argument_spec,
+        argument_spec=ARGUMENT_SPEC,
         required_one_of=[("instance_ids", "filters")],
         mutually_exclusive=[("instance_ids", "filters")],
         required_if=[("state", "present", ["instance_profile"])],
         supports_check_mode=True,
     )
-    params = dict(module.params)
-    try:
-        association.check_params(params)
-    except InvalidInput as error:
-        module.fail_json(msg=str(error))
-    if params["filters"] is not None:
-        params["filters"] = ansible_dict_to_boto3_filter_list(params["filters"])
-
-    try:
-        changed, result, diff = association.ensure(
-            client(module, "ec2"), LazyClient(module, "ec2", bulk_writes=True), LazyClient(module, "iam"), params,
-            check_mode=module.check_mode,
-        )
-    except association.ProfileNotFound as error:
-        module.fail_json(msg="instance_profile: no IAM instance profile %s in this account; nothing was changed"
-                         % error)
-    except association.InstancesNotFound as error:
-        module.fail_json(msg="instance_ids: these instances do not exist or are terminated: %s; nothing was changed"
-                         % error, missing_instance_ids=error.instance_ids)
-    except association.ApplyFailed as error:
-        error.results.pop("warnings", None)  # only check mode warns, and check mode writes nothing
-        done = [e for e in error.results["associations"] if e["action"] != "none" and e["done"]]
-        module.fail_json(msg=str(error), changed=bool(done), **error.results)
-    except (BotoCoreError, ClientError) as error:
-        module.fail_json_aws(error, msg="reading the instances and their associations failed; nothing was changed")
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(changed=changed, **result)
+    engine.run(module, RESOURCE, clock)
 
 
 if __name__ == "__main__":

@@ -109,46 +109,42 @@ associations:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
 
-from ansible_collections.iamkit.ec2.plugins.module_utils import instance_profile_association as association
-from ansible_collections.iamkit.ec2.plugins.module_utils.aws import client
-from ansible_collections.iamkit.ec2.plugins.module_utils.validate import InvalidInput
+from ansible_collections.iamkit.ec2.plugins.module_utils import engine
+from ansible_collections.iamkit.ec2.plugins.module_utils.resources import association
+from ansible_collections.iamkit.ec2.plugins.module_utils.resources import association_input
 
-try:
-    from botocore.exceptions import BotoCoreError
-    from botocore.exceptions import ClientError
-except ImportError:  # AnsibleAWSModule reports the missing botocore
-    BotoCoreError = ClientError = Exception
+ARGUMENT_SPEC = dict(
+    instance_ids=dict(type="list", elements="str", aliases=["instance_id"]),
+    filters=dict(type="dict"),
+    instance_profile=dict(type="str", aliases=["iam_instance_profile", "instance_role"]),
+    state=dict(type="list", elements="str", default=["associating", "associated"],
+               choices=["associating", "associated", "disassociating", "disassociated"]),
+)
 
 
-def main():
-    argument_spec = dict(
-        instance_ids=dict(type="list", elements="str", aliases=["instance_id"]),
-        filters=dict(type="dict"),
-        instance_profile=dict(type="str", aliases=["iam_instance_profile", "instance_role"]),
-        state=dict(type="list", elements="str", default=["associating", "associated"],
-                   choices=["associating", "associated", "disassociating", "disassociated"]),
-    )
+def desired(params):
+    """The inputs it shares with instance_profile_association, checked the same way (it never writes)."""
+    states = params["state"]
+    checked = association_input.association_desired(dict(
+        params, state="absent", max_concurrency=None, propagation_timeout=None, wait_timeout=None))
+    return dict(checked, state=states)
+
+
+RESOURCE = engine.Resource(
+    desired=desired, read=association.describe, plan=engine.nothing_to_change,
+    result=lambda found, plan: {"associations": found},
+    describe=lambda desired: "the instance profile associations",
+)
+
+
+def main(clock=None):
     module = AnsibleAWSModule(
-        argument_spec=argument_spec,
+        argument_spec=ARGUMENT_SPEC,
         mutually_exclusive=[("instance_ids", "filters")],
         supports_check_mode=True,
     )
-    params = dict(module.params)
-    try:
-        # The _info module never writes; check the inputs it shares with the main module the same way.
-        association.check_params(dict(instance_ids=params["instance_ids"], instance_profile=params["instance_profile"],
-                                      state="absent"))
-    except InvalidInput as error:
-        module.fail_json(msg=str(error))
-    if params["filters"] is not None:
-        params["filters"] = ansible_dict_to_boto3_filter_list(params["filters"])
-    try:
-        found = association.describe(client(module, "ec2"), params)
-    except (BotoCoreError, ClientError) as error:
-        module.fail_json_aws(error, msg="listing the instance profile associations failed")
-    module.exit_json(changed=False, associations=found)
+    engine.run(module, RESOURCE, clock)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ ROLES = sorted(name for name in os.listdir(os.path.join(ROOT, "roles")) if not n
 # The order the examples run in: each module's examples may use what an earlier module's examples made.
 EXAMPLE_ORDER = ["iam_role", "iam_role_info", "iam_instance_profile", "iam_instance_profile_info",
                  "instance_profile_association", "instance_profile_association_info",
-                 "cloudwatch_agent_config", "cloudwatch_agent_package_info"]
+                 "cloudwatch_agent_config", "cloudwatch_agent_package_info", "cloudwatch_agent_delivery_info"]
 # Modules whose examples change AWS (the others only read, or do not call AWS at all).
 WRITERS = {"iamkit.ec2.iam_role", "iamkit.ec2.iam_instance_profile", "iamkit.ec2.instance_profile_association"}
 PLACEHOLDER_INSTANCES = ["i-0123456789abcdef0", "i-0fedcba9876543210"]

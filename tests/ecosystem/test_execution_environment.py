@@ -1,15 +1,20 @@
 """Execution environments: ansible-builder finds what this collection needs, offline, from the installed
-collection, and turns the example EE definition for users into a build context."""
+collection, and turns the EE definition for users into a build context. (Building and running the image
+is the ee layer's: tests/ee.)"""
 
+import json
 import os
 import sys
 
 import yaml
 
+from tests.support import ee_image
+from tests.support.ansible_cli import amazon_aws_path
 from tests.support.ansible_cli import clean_env
 from tests.support.ansible_cli import run
 from tests.support.ansible_cli import tool
 from tests.support.paths import ROOT
+from tests.support.paths import collection_version
 
 
 def requirement_names(path):
@@ -53,21 +58,39 @@ def test_introspect_reports_boto3_and_botocore_from_this_collection(collections_
 
 
 def test_example_definition_becomes_a_build_context_offline(collections_path, tmp_path):
-    """`ansible-builder create` writes the Containerfile and build files without reaching any registry; the
-    introspection script it puts in the image then finds this collection's needs in the installed tree."""
-    definition = os.path.join(ROOT, "examples", "execution-environment.yml")
+    """`ansible-builder create` writes the Containerfile and build files without reaching any registry or
+    Galaxy: the build folder `make ee` prepares holds the definition unchanged and both collections as
+    tarballs; the introspection script the image runs then finds this collection's needs in the installed tree."""
+    folder = str(tmp_path / "build")
+    definition = ee_image.prepare(folder)
+    with open(definition) as built, open(ee_image.DEFINITION) as source:
+        assert built.read() == source.read()
     context = str(tmp_path / "context")
     env = clean_env(tmp_path)
     # The file's name follows whichever container runtime is installed unless told: podman's name, always.
     run([tool("ansible-builder"), "create", "-f", definition, "--context", context,
-         "--output-filename", "Containerfile"], env=env, cwd=os.path.dirname(definition))
+         "--output-filename", "Containerfile"], env=env, cwd=folder)
 
     with open(os.path.join(context, "Containerfile")) as handle:
         containerfile = handle.read()
     assert "ansible-galaxy collection install" in containerfile
+    # The base image, its package manager and Python are build arguments (README: "Running in AWX").
+    for argument in ("EE_BASE_IMAGE", "PKGMGR", "PYCMD"):
+        assert "ARG %s=" % argument in containerfile
     with open(os.path.join(context, "_build", "requirements.yml")) as handle:
-        collections = [entry["name"] for entry in yaml.safe_load(handle)["collections"]]
-    assert collections == ["iamkit.ec2", "amazon.aws"]
+        collections = yaml.safe_load(handle)["collections"]
+    assert collections == [
+        {"name": "collections/iamkit-ec2-%s.tar.gz" % collection_version(), "type": "file"},
+        {"name": "collections/amazon-aws-%s.tar.gz" % amazon_aws_version(), "type": "file"}]
+    for entry in collections:
+        assert os.path.isfile(os.path.join(context, "_build", entry["name"])), entry
+
+    # The galaxy stage's install, run here: both tarballs install offline, this one's dependency resolved.
+    installed = str(tmp_path / "installed")
+    run([tool("ansible-galaxy"), "collection", "install", "-r", "requirements.yml", "-p", installed, "--offline"],
+        env=clean_env(tmp_path, collections_path=installed), cwd=os.path.join(context, "_build"))
+    for name in ("iamkit/ec2", "amazon/aws"):
+        assert os.path.isfile(os.path.join(installed, "ansible_collections", name, "MANIFEST.json")), name
 
     # The image's own introspection step, run on the collections the galaxy stage would have installed.
     pip_file, bindep_file = str(tmp_path / "requirements.txt"), str(tmp_path / "bindep.txt")
@@ -77,3 +100,8 @@ def test_example_definition_becomes_a_build_context_offline(collections_path, tm
     assert {"boto3", "botocore", "jsonschema"} <= set(requirement_names(pip_file))
     with open(bindep_file) as handle:
         assert "gnupg2 [platform:rpm]  # from collection iamkit.ec2" in handle.read().splitlines()
+
+
+def amazon_aws_version():
+    with open(os.path.join(amazon_aws_path(), "MANIFEST.json")) as handle:
+        return json.load(handle)["collection_info"]["version"]

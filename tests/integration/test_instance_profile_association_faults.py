@@ -87,13 +87,19 @@ def test_failure_mid_way_reports_done_and_not_done_and_a_rerun_completes(embedde
     instances, run, statuses, associated = faulty_instances
     ids = instances(4)
     embedded_aws.control("faults", "POST", {"action": ACTION, "count": 1, "after": 2, "code": "UnauthorizedOperation",
-                                      "message": "You are not authorized to perform this operation.", "status": 403})
+                                            "message": "You are not authorized to perform this operation.",
+                                            "status": 403})
     result = run(instance_ids=ids, instance_profile="web", max_concurrency=1)
     assert result["failed"] and result["changed"]
     assert [e["done"] for e in result["associations"]] == [True, True, False, False]
     assert "UnauthorizedOperation" in result["associations"][2]["error"]
     assert result["associations"][3]["error"].startswith("not attempted")
-    assert "1 of 4 changes failed" in result["msg"] and "not done: 2" in result["msg"] and "Re-run" in result["msg"]
+    assert "failed after 2 of 4 changes" in result["msg"] and "UnauthorizedOperation" in result["msg"]
+    assert "Running the task again completes the rest" in result["msg"]
+    # The state reached, as AWS shows it: two associated, the two others with no association at all.
+    assert [e["state"] for e in result["associations"]] == ["associated", "associated", None, None]
+    assert result["pending_changes"] == ["associate %s with %s" % (i, result["instance_profile_arn"]) for i in ids[2:]]
+    assert result["error"]["code"] == "UnauthorizedOperation"
     assert associated(ids) == sorted(ids[:2])
 
     rerun = run(instance_ids=ids, instance_profile="web")

@@ -69,19 +69,9 @@ def unique(request):
 
 @pytest.fixture
 def virtual_clock(embedded_aws, monkeypatch):
-    """Every sleep of the modules' retries and waits, and botocore's, runs on a virtual clock."""
-    from ansible_collections.iamkit.ec2.plugins.module_utils import iam_instance_profile
-    from ansible_collections.iamkit.ec2.plugins.module_utils import instance_profile_association
-    from ansible_collections.iamkit.ec2.plugins.module_utils import retry
-
+    """A clock whose sleeps move the fault layer's clock instead of waiting. Modules take it as the clock of
+    their retries and waits (module_runner(..., clock=virtual_clock)); botocore's own retry backoff, which
+    sleeps through time.sleep, is sent to it too."""
     clock = VirtualClock(embedded_aws)
-    # The retry helpers bind time.sleep/time.monotonic as defaults when defined, so their defaults change here.
-    monkeypatch.setattr(retry.retry_while, "__defaults__", (1.0, 10.0, clock.sleep, clock.now))
-    monkeypatch.setattr(retry.wait_until, "__defaults__", (1.0, 5.0, clock.sleep, clock.now))
-    monkeypatch.setattr(instance_profile_association.ensure, "__defaults__", (False, clock.sleep))
-    monkeypatch.setattr(instance_profile_association.Writer.__init__, "__defaults__", (None, 120, clock.sleep))
-    monkeypatch.setattr(instance_profile_association.wait_for_associated, "__defaults__", (clock.sleep,))
-    monkeypatch.setattr(iam_instance_profile, "sleep", clock.sleep)
-    # botocore's retry backoff and its waiters call time.sleep when they run.
     monkeypatch.setattr(time, "sleep", clock.sleep)
     return clock

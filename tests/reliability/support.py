@@ -5,7 +5,7 @@ import time
 
 from tests.support.embedded_aws import is_write
 
-FAULT_CONTROLS = ("faults", "fault_shares", "propagation", "race")
+FAULT_CONTROLS = ("faults", "fault_shares", "propagation", "race", "rate_limits")
 
 
 def stop_faults(server):

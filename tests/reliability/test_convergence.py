@@ -17,8 +17,9 @@ SEEDS = [11, 12, 13, 14]
 
 
 @pytest.fixture
-def world(fresh, unique, module_runner, calls):
-    """Three instances, one of them already using another profile (so a replace is part of the converge)."""
+def world(fresh, unique, module_runner, calls, virtual_clock):
+    """Three instances, one of them already using another profile (so a replace is part of the converge);
+    modules run on the virtual clock."""
     ec2, iam = fresh.client("ec2"), fresh.client("iam")
     ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
     ids = [i["InstanceId"] for i in ec2.run_instances(ImageId=ami, MinCount=3, MaxCount=3)["Instances"]]
@@ -27,7 +28,7 @@ def world(fresh, unique, module_runner, calls):
     ec2.associate_iam_instance_profile(IamInstanceProfile={"Name": old}, InstanceId=ids[0])
 
     def run(module, **args):
-        return module_runner(module, connection(fresh, **args))
+        return module_runner(module, connection(fresh, **args), clock=virtual_clock)
 
     return {"server": fresh, "role": "%s-role" % unique, "profile": "%s-profile" % unique, "ids": ids,
             "run": run, "calls": calls, "ec2": ec2, "iam": iam}

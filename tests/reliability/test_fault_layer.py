@@ -117,6 +117,43 @@ def test_shares_speak_each_service_s_language_and_can_be_limited_to_actions(worl
     assert "error" in server.control("fault_shares", "POST", {"share": 2})
 
 
+def test_rate_limits_are_ec2_token_buckets_per_kind_of_action(world):
+    """A bucket of 3 for mutating actions and 2 for Describe*, refilled far slower than the test runs: the
+    requests beyond each bucket get RequestLimitExceeded (HTTP 503); the two kinds never share tokens; IAM is
+    not limited."""
+    server, ec2, iam, instance, name = world
+    target = instance()
+    iam.create_instance_profile(InstanceProfileName=name("rl"))
+    limits = server.control("rate_limits", "POST", {"buckets": {"mutating": [3, 0.001], "non_mutating": [2, 0.001]}})
+    try:
+        assert limits == {"mutating": {"capacity": 3, "refill": 0.001},
+                          "non_mutating": {"capacity": 2, "refill": 0.001}}
+        server.reset_calls()
+        outcomes = []
+        for _n in range(4):
+            try:
+                ec2.describe_instances(InstanceIds=[target])
+                outcomes.append("ok")
+            except ClientError as error:
+                outcomes.append(error_code_of(error))
+        for _n in range(3):
+            ec2.create_tags(Resources=[target], Tags=[{"Key": "n", "Value": str(_n)}])
+        with pytest.raises(ClientError) as refused:
+            ec2.create_tags(Resources=[target], Tags=[{"Key": "n", "Value": "4"}])
+        iam.list_roles()
+        assert outcomes == ["ok", "ok", "RequestLimitExceeded", "RequestLimitExceeded"]
+        assert error_code(refused) == "RequestLimitExceeded"
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    finally:
+        server.control("rate_limits", "DELETE")
+    ec2.describe_instances(InstanceIds=[target])
+    assert [c["status"] for c in server.calls() if c["action"] == "CreateTags"] == [200, 200, 200, 503]
+
+
+def error_code_of(error):
+    return error.response["Error"]["Code"]
+
+
 def test_botocore_retries_what_the_shares_inject(world, virtual_clock):
     server, _ec2, _iam, _instance, name = world
     retrying = server.client("iam", config=Config(retries={"mode": "standard", "max_attempts": 10}))

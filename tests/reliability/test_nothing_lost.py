@@ -73,7 +73,7 @@ def test_what_a_task_omits_is_left_alone(used, module_runner, calls, case, figur
 
 REFUSED = [
     ("iam_role", lambda n: dict(name=n, state="absent"), ["in use", "force"]),
-    ("iam_instance_profile", lambda n: dict(name=n, state="absent"), ["associated", "force=true"]),
+    ("iam_instance_profile", lambda n: dict(name=n, state="absent"), ["in use", "force: true"]),
 ]
 
 

@@ -11,6 +11,12 @@ AWS in a way that would let a wrong module pass:
 - ReplaceIamInstanceProfileAssociation: AWS replaces only on a running instance and answers IncorrectState
   otherwise; moto replaces on a stopped one too, hiding the disassociate-then-associate path.
 - After a replace, moto's DescribeInstances keeps the old profile; AWS shows the new one.
+- RemoveRoleFromInstanceProfile of a role the profile does not hold: AWS answers NoSuchEntity (IAM API
+  reference, RemoveRoleFromInstanceProfile, Errors); moto fails with an internal error (HTTP 500), which
+  would hide how a module treats "already removed" (two runs removing the same role at once).
+- UpdateRole: AWS changes only what the call gives (IAM API reference, UpdateRole: each parameter is
+  optional); moto resets an omitted Description to empty and MaxSessionDuration to 3600.
+- ListInstanceProfiles: AWS lists only the profiles under PathPrefix; moto ignores it and lists them all.
 
 Faults AWS produces and moto does not (throttling, 5xx, propagation delay, races) belong to the `faults`
 extension (tests/support/faults.py); this one only makes moto's answers right.
@@ -44,12 +50,17 @@ def _check_filter_limit(filters):
 def _patches():
     """(owner, attribute, replacement) for every patch; built lazily so importing needs no moto."""
     from moto.core.responses import ActionResult
+    from moto.core.responses import EmptyResult
     from moto.ec2.models.iam_instance_profile import IamInstanceProfileAssociationBackend
     from moto.ec2.responses._base_response import EC2BaseResponse
     from moto.ec2.responses.iam_instance_profiles import IamInstanceProfiles
+    from moto.iam.exceptions import NotFoundException
+    from moto.iam.models import IAMBackend
+    from moto.iam.responses import IamResponse
 
     original_filters = EC2BaseResponse._filters_from_querystring
     original_replace = IamInstanceProfileAssociationBackend.replace_iam_instance_profile_association
+    original_remove_role = IAMBackend.remove_role_from_instance_profile
 
     def filters_from_querystring(self):
         return _check_filter_limit(original_filters(self))
@@ -82,7 +93,30 @@ def _patches():
         )
         return association
 
+    def remove_role_from_instance_profile(self, profile_name, role_name):
+        profile = self.get_instance_profile(profile_name)
+        if role_name not in [role.name for role in profile.roles]:
+            raise NotFoundException("The role with name %s cannot be found in instance profile %s."
+                                    % (role_name, profile_name))
+        return original_remove_role(self, profile_name, role_name)
+
+    def update_role(self):
+        role = self.backend.get_role(self._get_param("RoleName"))
+        description = self._get_param("Description")
+        duration = self._get_param("MaxSessionDuration")
+        self.backend.update_role(role.name, role.description if description is None else description,
+                                 role.max_session_duration if duration is None else duration)
+        return EmptyResult()
+
+    def list_instance_profiles(self):
+        prefix = self._get_param("PathPrefix") or "/"
+        profiles = [p for p in self.backend.get_instance_profiles() if p.path.startswith(prefix)]
+        return ActionResult({"InstanceProfiles": profiles})
+
     return [
+        (IAMBackend, "remove_role_from_instance_profile", remove_role_from_instance_profile),
+        (IamResponse, "update_role", update_role),
+        (IamResponse, "list_instance_profiles", list_instance_profiles),
         (EC2BaseResponse, "_filters_from_querystring", filters_from_querystring),
         (IamInstanceProfiles, "describe_iam_instance_profile_associations", describe_iam_instance_profile_associations),
         (IamInstanceProfileAssociationBackend, "replace_iam_instance_profile_association",

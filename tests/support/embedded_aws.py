@@ -117,8 +117,10 @@ class Front:
         return result
 
     def _record(self, service, action, status):
+        # `time` is the machine's monotonic clock when the answer was ready (comparable across processes).
         with self.lock:
-            self.calls.append({"service": service, "action": action, "status": int(str(status)[:3] or 0)})
+            self.calls.append({"service": service, "action": action, "status": int(str(status)[:3] or 0),
+                               "time": time.monotonic()})
 
     def _control(self, name, environ, body, start_response):
         handler = self.controls.get(name)

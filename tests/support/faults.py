@@ -19,6 +19,12 @@ fault is a request hook in front of moto, switched on and off per test through a
 - /_iamkit/race          POST {"actions": [...], "parties": 2 or {action: n}, "timeout": 60} holds each matching
                          request until `parties` requests of that action have arrived, then lets them all through
                          at once, so two runs that both read "missing" both write; DELETE stops it.
+- /_iamkit/rate_limits   EC2's request rate limits as AWS documents them (Amazon EC2 API reference, "Request
+                         throttling"): one token bucket for mutating actions (50 tokens, refilled at 5 per second)
+                         and one for non-mutating ones (Describe*: 100 at 20 per second); a request finding its
+                         bucket empty is answered RequestLimitExceeded (HTTP 503), as EC2 does. POST {"scale": 10}
+                         multiplies the refill rates (so a benchmark of 1,000 writes stays short), optionally
+                         {"buckets": {"mutating": [capacity, refill], ...}}; DELETE stops it; GET shows them.
 - /_iamkit/fault_stats   GET: how many requests each kind of fault answered, and the races released.
 
 Also, for the JSON and CBOR protocols (CloudWatch metrics with current botocore, Logs, SSM), moto's authorization
@@ -132,6 +138,32 @@ PROPAGATION = {
 }
 
 
+# ------------------------------------------------------------------------------------------- EC2 rate limits
+
+# (capacity, refill per second) of EC2's default token buckets, from AWS's documentation of request throttling.
+EC2_BUCKETS = {"mutating": (50, 5.0), "non_mutating": (100, 20.0)}
+NON_MUTATING = ("Describe", "Get", "List")
+
+
+class TokenBucket:
+    def __init__(self, capacity, refill):
+        self.capacity, self.refill = float(capacity), float(refill)
+        self.tokens, self.last = float(capacity), time.monotonic()
+
+    def take(self):
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.last) * self.refill)
+        self.last = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+def ec2_category(action):
+    return "non_mutating" if action.startswith(NON_MUTATING) else "mutating"
+
+
 # ------------------------------------------------------------------------------------------- the layer
 
 class FaultLayer:
@@ -146,6 +178,7 @@ class FaultLayer:
         self.propagation_seconds = 0
         self.created = {}
         self.race = None
+        self.buckets = None
         self.stats = {}
 
     def now(self):
@@ -308,6 +341,30 @@ class FaultLayer:
                 race["timed_out"][action] = race["timed_out"].get(action, 0) + 1
         return None
 
+    # ---------------------------------------------------------------------------- EC2 rate limits
+
+    def control_rate_limits(self, method, payload):
+        with self.lock:
+            if method == "POST":
+                scale = float(payload.get("scale", 1))
+                sizes = dict(EC2_BUCKETS, **dict((k, tuple(v)) for k, v in (payload.get("buckets") or {}).items()))
+                self.buckets = dict((name, TokenBucket(capacity, refill * scale))
+                                    for name, (capacity, refill) in sizes.items())
+            elif method == "DELETE":
+                self.buckets = None
+            return None if self.buckets is None else dict(
+                (name, {"capacity": b.capacity, "refill": b.refill}) for name, b in self.buckets.items())
+
+    def rate_limit_hook(self, call):
+        if call["service"] != "ec2":
+            return None
+        with self.lock:
+            if self.buckets is None or self.buckets[ec2_category(call["action"])].take():
+                return None
+            self.count("rate limited", call["action"])
+        return error_answer(_protocol(call), "503 Service Unavailable", "RequestLimitExceeded",
+                            "Request limit exceeded.")
+
     # ---------------------------------------------------------------------------- statistics
 
     def control_stats(self, method, payload):
@@ -357,13 +414,15 @@ def install(front):
     layer = FaultLayer()
     # Races first: a held request must not be answered by another fault on its way through. Shares before
     # propagation: a create answered with a throttle made nothing, so its propagation clock must not start.
-    front.hooks.extend([layer.race_hook, layer.counted_hook, layer.share_hook, layer.propagation_hook])
+    front.hooks.extend([layer.race_hook, layer.rate_limit_hook, layer.counted_hook, layer.share_hook,
+                        layer.propagation_hook])
     front.controls.update({
         "faults": layer.control_faults,
         "fault_shares": layer.control_shares,
         "propagation": layer.control_propagation,
         "fault_clock": layer.control_clock,
         "race": layer.control_race,
+        "rate_limits": layer.control_rate_limits,
         "fault_stats": layer.control_stats,
     })
     front.app = reencode_refusals(front.app)

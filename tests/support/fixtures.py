@@ -1,7 +1,8 @@
 """The fixtures every layer shares, defined once (registered by tests/conftest.py as a pytest plugin).
 
 In-process (unit layer, no server): `aws_clients` (moto in this process, AWS managed policies loaded; a
-factory of boto3 clients), `iam`, `ec2`, `calls` (every botocore call made), `module_runner`.
+factory of boto3 clients), `iam`, `ec2`, `calls` (every botocore call made), `module_runner`, and
+`aws_connection` (the collection's Connection over those clients, on an InstantClock: for engine tests).
 Servers (integration and later layers): `embedded_aws` (moto server with the aws_fidelity and faults
 extensions, faults off), `enforced_aws` (the same with IAM authorization enforced; never reset).
 """
@@ -12,8 +13,10 @@ from unittest import mock
 
 import pytest
 
+from tests.support.aws_fidelity import patched_moto
 from tests.support.embedded_aws import EmbeddedAWS
 from tests.support.inprocess import REGION
+from tests.support.inprocess import InstantClock
 from tests.support.inprocess import record_calls
 from tests.support.inprocess import run_module
 
@@ -39,13 +42,15 @@ def ami_id(ec2):
 
 @pytest.fixture
 def aws_clients():
-    """moto in-process with AWS managed policies; yields a factory of boto3 clients."""
+    """moto in-process with AWS managed policies, answering as AWS does where moto differs (aws_fidelity);
+    yields a factory of boto3 clients."""
     import boto3
     from moto import mock_aws
 
     env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
     with mock.patch.dict(os.environ, env), mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
-        yield lambda service: boto3.client(service, region_name=REGION)
+        with patched_moto():
+            yield lambda service: boto3.client(service, region_name=REGION)
 
 
 @pytest.fixture
@@ -59,6 +64,15 @@ def ec2(aws_clients):
 
 
 @pytest.fixture
+def aws_connection(aws_clients):
+    """The collection's Connection (module_utils/aws.py) over the in-process moto clients; its clock is an
+    InstantClock (connection.clock.sleeps shows what the code waited)."""
+    from ansible_collections.iamkit.ec2.plugins.module_utils.aws import Connection
+
+    return Connection(lambda service, bulk_writes=False: aws_clients(service), region=REGION, clock=InstantClock())
+
+
+@pytest.fixture
 def calls():
     """The botocore calls made in this process during the test (a CallLog)."""
     with record_calls() as log:
@@ -67,13 +81,13 @@ def calls():
 
 @pytest.fixture
 def module_runner(calls):
-    """run(module, args, check_mode=False, diff=False) -> result, with the call log cleared before each run.
+    """run(module, args, check_mode=False, diff=False, clock=None) -> result, the call log cleared before each run.
 
     It brings no AWS of its own: request `aws_clients` (moto in-process) or pass a server's connection."""
 
-    def run(module, args, check_mode=False, diff=False):
+    def run(module, args, check_mode=False, diff=False, clock=None):
         calls.clear()
-        return run_module(module, args, check_mode=check_mode, diff=diff)
+        return run_module(module, args, check_mode=check_mode, diff=diff, clock=clock)
 
     return run
 

@@ -128,8 +128,9 @@ def mirror_from_one_line(text):
     return None
 
 
-def recipe_hash(mirror=None):
-    recipe = dict(RECIPE, mirror=mirror or debian_mirror())
+def recipe_hash(mirror=None, recipe=None):
+    """Hash of a root file system recipe (the host's by default) and the mirror it is built from."""
+    recipe = dict(recipe or RECIPE, mirror=mirror or debian_mirror())
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -141,14 +142,15 @@ def image_exists(name, env):
     return subprocess.run(["podman", "image", "exists", name], env=env, check=False).returncode == 0
 
 
-def build_rootfs(target, mirror):
-    """debootstrap the recipe into target and make it bootable as a container."""
+def build_rootfs(target, mirror, recipe=None):
+    """debootstrap a recipe (the host's by default) into target and make it bootable as a container."""
+    recipe = recipe or RECIPE
     subprocess.run(
-        ["debootstrap", "--variant=" + RECIPE["variant"], "--include=" + ",".join(RECIPE["include"]),
-         RECIPE["suite"], target, mirror],
+        ["debootstrap", "--variant=" + recipe["variant"], "--include=" + ",".join(recipe["include"]),
+         recipe["suite"], target, mirror],
         check=True, stdout=subprocess.DEVNULL,
     )
-    for unit in RECIPE["mask"]:
+    for unit in recipe.get("mask", []):
         link = os.path.join(target, "etc", "systemd", "system", unit)
         if not os.path.lexists(link):
             os.symlink("/dev/null", link)
@@ -180,28 +182,42 @@ def install_aws_cli(target):
 def ensure_image(cache=None, log=print):
     """Name of the host image, building or importing it when missing. Returns (name, how, seconds)."""
     started = time.monotonic()
-    env = podman_env(cache)
     mirror = debian_mirror()
     name = image_name(mirror)
-    if image_exists(name, env):
-        return name, "cached", time.monotonic() - started
     tarball = os.path.join(cache_dir(cache), "host-%s.tar" % recipe_hash(mirror))
+
+    def make_rootfs(target):
+        log("host image: debootstrap %s from %s (once per recipe)" % (RECIPE["suite"], mirror))
+        build_rootfs(target, mirror)
+
+    how = ensure_imported_image(name, tarball, make_rootfs, ["CMD=/lib/systemd/systemd"], cache)
+    return name, how, time.monotonic() - started
+
+
+def ensure_imported_image(name, tarball, make_rootfs, changes, cache=None):
+    """Image `name` imported from a root file system tarball kept in the cache; make_rootfs(folder) fills a
+    folder when the tarball is missing. Returns how: cached, imported from the cached tarball, or built."""
+    env = podman_env(cache)
+    if image_exists(name, env):
+        return "cached"
     how = "imported from cached root file system"
     if not os.path.exists(tarball):
         how = "built"
-        log("host image: debootstrap %s from %s (once per recipe)" % (RECIPE["suite"], mirror))
         work = tempfile.mkdtemp(prefix="iamkit-rootfs-", dir=cache_dir(cache))
         try:
-            build_rootfs(work, mirror)
+            make_rootfs(work)
             partial = tarball + ".partial"
             subprocess.run(["tar", "-C", work, "--numeric-owner", "-cf", partial, "."], check=True)
             os.replace(partial, tarball)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+    options = []
+    for change in changes:
+        options += ["--change", change]
     with open(tarball, "rb") as handle:
-        subprocess.run(["podman", "import", "--quiet", "--change", "CMD=/lib/systemd/systemd", "-", name],
+        subprocess.run(["podman", "import", "--quiet"] + options + ["-", name],
                        stdin=handle, env=env, check=True, stdout=subprocess.DEVNULL)
-    return name, how, time.monotonic() - started
+    return how
 
 
 def main(argv=None):

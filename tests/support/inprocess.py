@@ -65,10 +65,11 @@ def record_calls():
         yield log
 
 
-def run_module(module, args, check_mode=False, diff=False):
+def run_module(module, args, check_mode=False, diff=False, clock=None):
     """Run plugins/modules/<module>.py main() in this process; return its result dict.
 
-    `failed` is set in the result when the module called fail_json.
+    `failed` is set in the result when the module called fail_json. `clock` (now(), sleep()) is the clock of
+    the module's retries and waits, for the modules that take one (the AWS modules).
     """
     import importlib
 
@@ -82,5 +83,21 @@ def run_module(module, args, check_mode=False, diff=False):
     output = io.StringIO()
     with patch_module_args(module_args), redirect_stdout(output):
         with pytest.raises(SystemExit):
-            target.main()
+            target.main(clock=clock) if clock is not None else target.main()
     return json.loads(output.getvalue())
+
+
+class InstantClock:
+    """A clock for the modules' retries and waits that moves on when they sleep, instead of waiting; it keeps
+    what they slept, so a test can say whether (and how long) a module waited."""
+
+    def __init__(self):
+        self.elapsed = 0.0
+        self.sleeps = []
+
+    def now(self):
+        return self.elapsed
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.elapsed += seconds

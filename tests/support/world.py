@@ -135,8 +135,9 @@ class World:
 
     # ----------------------------------------------------------------------------------- up
 
-    def up(self, hosts=1, log=print):
-        """Start the whole world (stopping any previous one in this state folder first)."""
+    def up(self, hosts=1, log=print, image=None):
+        """Start the whole world (stopping any previous one in this state folder first). `image` is a host
+        image made from the host image (ssh_hosts.py adds an SSH server); the host image by default."""
         self.down()
         os.makedirs(self.state_dir, exist_ok=True)
         started = time.monotonic()
@@ -148,7 +149,7 @@ class World:
             schema = schema_path(log)
             self.state["schema"] = schema
             moment = time.monotonic()
-            image, how = host_image.ensure_image(self.cache, log=log)[:2]
+            image, how = (image, "given") if image else host_image.ensure_image(self.cache, log=log)[:2]
             timings["image"] = round(time.monotonic() - moment, 1)
             self.state["image"] = {"name": image, "how": how}
             self.save()
@@ -308,8 +309,8 @@ class World:
 
     @classmethod
     @contextmanager
-    def running(cls, state_dir, hosts=1, cache=None, log=print):
-        world = cls(state_dir, cache).up(hosts, log=log)
+    def running(cls, state_dir, hosts=1, cache=None, log=print, image=None):
+        world = cls(state_dir, cache).up(hosts, log=log, image=image)
         try:
             yield world
         finally:

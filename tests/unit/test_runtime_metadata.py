@@ -12,6 +12,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 MODULE_DIR = os.path.join(ROOT, "plugins", "modules")
 MODULES = sorted(name[:-3] for name in os.listdir(MODULE_DIR) if name.endswith(".py") and name != "__init__.py")
 PREFIX = "iamkit.ec2."
+
+
 @pytest.fixture(scope="module")
 def runtime():
     with open(os.path.join(ROOT, "meta", "runtime.yml")) as handle:

@@ -48,7 +48,8 @@ def wait_for(what, check):
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def podman_world(tmp_path_factory):
+    """A test world with two podman hosts, for this module."""
     install_world_packages()
     lines = []
     handle = World(str(tmp_path_factory.mktemp("world")))

@@ -5,6 +5,7 @@ The faults (throttling, propagation delay, races) have their own extension, test
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.fixtures import EC2_TRUST_JSON
 from tests.support.fixtures import ami_id
 
 
@@ -81,3 +82,28 @@ def test_replace_refused_on_a_stopped_instance_and_shown_by_describe_instances(e
     shown = ec2.describe_instances(InstanceIds=[running, stopped])["Reservations"]
     profiles = dict((i["InstanceId"], i["IamInstanceProfile"]["Arn"]) for r in shown for i in r["Instances"])
     assert profiles[running].endswith("/web") and profiles[stopped].endswith("/db")
+
+
+def test_iam_answers_as_aws_does_where_moto_differs(embedded_aws):
+    """UpdateRole keeps what the call omits; ListInstanceProfiles honours PathPrefix; removing a role a profile
+    does not hold is NoSuchEntity (IAM API reference for each action)."""
+    embedded_aws.reset()
+    iam = embedded_aws.client("iam")
+    iam.create_role(RoleName="kept", AssumeRolePolicyDocument=EC2_TRUST_JSON, Description="first",
+                    MaxSessionDuration=7200)
+    iam.update_role(RoleName="kept", Description="second")
+    role = iam.get_role(RoleName="kept")["Role"]
+    assert (role["Description"], role["MaxSessionDuration"]) == ("second", 7200)
+    iam.update_role(RoleName="kept", MaxSessionDuration=3600 * 3)
+    role = iam.get_role(RoleName="kept")["Role"]
+    assert (role["Description"], role["MaxSessionDuration"]) == ("second", 10800)
+
+    for name, path in (("a", "/team/"), ("b", "/team/sub/"), ("c", "/other/")):
+        iam.create_instance_profile(InstanceProfileName=name, Path=path)
+    listed = iam.list_instance_profiles(PathPrefix="/team/")["InstanceProfiles"]
+    assert sorted(p["InstanceProfileName"] for p in listed) == ["a", "b"]
+    assert len(iam.list_instance_profiles()["InstanceProfiles"]) == 3
+
+    with pytest.raises(ClientError) as missing:
+        iam.remove_role_from_instance_profile(InstanceProfileName="a", RoleName="kept")
+    assert error_code(missing) == "NoSuchEntity"

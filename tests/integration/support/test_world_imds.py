@@ -165,12 +165,25 @@ def agent_config(namespace):
                         "metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}}
 
 
+def translated(agent, config, mode="ec2"):
+    """(state, config) as the daemon runs them: translated as the real agent does (mode, region, credentials)."""
+    agent.translate(mode, {"test.json": json.dumps(config)}, agent.Metadata())
+    return agent.generated()
+
+
 def run_cycle(agent, aws, url, namespace, monkeypatch):
     monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", url)
     monkeypatch.setenv("AWS_ENDPOINT_URL", aws.endpoint)
     aws.reset_calls()
-    agent.Daemon().cycle("ec2", agent_config(namespace))
+    agent.Daemon().cycle(*translated(agent, agent_config(namespace)))
     return [call for call in aws.calls() if call["action"] == "PutMetricData"]
+
+
+def test_agent_auto_mode_is_ec2_where_metadata_answers_with_its_region(world_aws, agent, monkeypatch):
+    _instance_id, url = new_instance(world_aws)
+    monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", url)
+    state, _config = translated(agent, agent_config("WorldUnitAuto"), mode="auto")
+    assert (state["mode"], state["region"]) == ("ec2", "us-east-1")
 
 
 def metrics_in(aws, namespace):
@@ -219,9 +232,9 @@ def test_agent_sends_configured_log_lines(world_aws, agent, monkeypatch, tmp_pat
     monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", url)
     monkeypatch.setenv("AWS_ENDPOINT_URL", world_aws.endpoint)
     daemon = agent.Daemon()
-    daemon.cycle("ec2", config)
+    daemon.cycle(*translated(agent, config))
     with source.open("a") as handle:
         handle.write("third line\n")
-    daemon.cycle("ec2", config)
+    daemon.cycle(*translated(agent, config))
     events = world_aws.client("logs").get_log_events(logGroupName="world-unit", logStreamName=instance_id)["events"]
     assert [event["message"] for event in events] == ["first line", "second line", "third line"]

@@ -88,7 +88,8 @@ def test_build_config_log_files_region_and_agent_settings():
                                "debug": True}
     assert "metrics" not in config
     assert config["logs"]["logs_collected"]["files"]["collect_list"] == [
-        {"file_path": "/var/log/syslog", "log_group_name": "syslog", "log_stream_name": "{instance_id}"},
+        # No stream name given: the agent names it (instance id on EC2, host name on premises).
+        {"file_path": "/var/log/syslog", "log_group_name": "syslog"},
         {"file_path": "/var/log/app/*.log", "log_group_name": "app", "log_stream_name": "{hostname}",
          "retention_in_days": 7},
     ]

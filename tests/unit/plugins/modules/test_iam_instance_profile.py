@@ -243,11 +243,11 @@ def test_absent_without_region_refuses_before_any_write(run, calls, iam, monkeyp
 @pytest.mark.parametrize("args, words", [
     (dict(name="bad name"), ["name='bad name'", "+=,.@_-"]),
     (dict(name="p" * 129), ["1 to 128"]),
-    (dict(name="p1", path="team"), ["path='team'", "begin and end with '/'"]),
+    (dict(name="p1", path="team"), ["path='team'", "path must begin and end with /"]),
     (dict(name="p1", role="/team/r1"), ["role='/team/r1'", "path", "r1"]),
     (dict(name="p1", role="arn:aws:iam::123456789012:policy/x"), ["role=", "not an IAM role ARN"]),
     (dict(name="p1", role="r 1"), ["role='r 1'"]),
-    (dict(name="p1", wait_timeout=0), ["wait_timeout=0", "1 to 3600"]),
+    (dict(name="p1", wait_timeout=-1), ["wait_timeout=-1", "0 to 3600"]),
     (dict(name="p1", state="gone"), ["state", "absent, present"]),
     (dict(name="p1", force="maybe"), ["force"]),
 ])

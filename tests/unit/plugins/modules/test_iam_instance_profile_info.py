@@ -60,6 +60,12 @@ def test_by_path_prefix(run, world):
     assert names(run(dict(prefix="/other"))) == ["c"]
 
 
+def test_path_prefix_without_slashes_means_the_path(run, world):
+    """As amazon.aws does: team and team/ mean /team/."""
+    assert names(run(dict(path_prefix="team"))) == ["a", "b"]
+    assert names(run(dict(path_prefix="team/"))) == ["a", "b"]
+
+
 def test_all(run, world):
     assert names(run({})) == ["a", "b", "c"]
 
@@ -74,7 +80,7 @@ def test_include_instances(run, calls, world):
 
 @pytest.mark.parametrize("args, words", [
     (dict(name="bad name"), ["name='bad name'"]),
-    (dict(path_prefix="team/"), ["path_prefix='team/'", "begin with '/'"]),
+    (dict(path_prefix="/te am/"), ["path_prefix='/te am/'", "path must begin and end with /"]),
     (dict(name="a", path_prefix="/team/"), ["mutually exclusive", "name", "path_prefix"]),
 ])
 def test_bad_input_fails_before_any_call(run, calls, args, words):
