@@ -16,6 +16,7 @@ from tests.support.ansible_cli import clean_env
 from tests.support.ansible_cli import playbook_command
 from tests.support.ansible_cli import run
 from tests.support.ansible_cli import write_calls
+from tests.support.fixtures import ami_id
 from tests.support.paths import COLLECTIONS
 
 ROLE = "iamkit-profiles-host"
@@ -59,9 +60,11 @@ def apply_role(embedded_aws, tmp_path):
         report = json.loads(result.stdout)
         changed = [task["task"]["name"].split(" : ", 1)[-1] for play in report["plays"] for task in play["tasks"]
                    if task["hosts"].get("localhost", {}).get("changed")]
-        failures = [task["hosts"]["localhost"].get("msg", "") for play in report["plays"] for task in play["tasks"]
-                    if task["hosts"].get("localhost", {}).get("failed")]
-        return result.returncode, " ".join(str(f) for f in failures), changed
+        failed = [task["hosts"]["localhost"] for play in report["plays"] for task in play["tasks"]
+                  if task["hosts"].get("localhost", {}).get("failed")]
+        # A failed loop says "One or more items failed"; each item's own message is in its results.
+        messages = [str(item.get("msg", "")) for host in failed for item in [host] + host.get("results", [])]
+        return result.returncode, " ".join(messages), changed
 
     return apply
 
@@ -191,7 +194,11 @@ def test_state_absent_removes_the_profiles_the_role_wrote(apply_role, embedded_a
     written = dict(instance_role_assume_profiles=[{"name": "central", "role_arn": CENTRAL}],
                    instance_role_aws_config_path=str(config))
     assert apply_role(**written)[0] == 0
-    absent = dict(instance_role_state="absent", instance_role_aws_config_path=str(config))
+    # This machine is no EC2 instance: the instance the role disassociates from is named, not read from IMDS.
+    ec2 = embedded_aws.client("ec2")
+    instance_id = ec2.run_instances(ImageId=ami_id(ec2), MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    absent = dict(instance_role_state="absent", instance_role_aws_config_path=str(config),
+                  instance_role_instance_id=instance_id)
     code, failure, changed = apply_role(check_mode=True, **absent)
     assert code == 0, failure
     assert "central" in profiles_of(config)
