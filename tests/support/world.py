@@ -2,6 +2,7 @@
 """The test world: hosts that behave like EC2 instances, whose identity comes from their instance profile.
 
     python -m tests.support.world up --state DIR --hosts N     # start everything, print the set-up cost
+    python -m tests.support.world up --state DIR --hosts N --on-premise   # servers outside EC2 instead
     python -m tests.support.world status --state DIR           # what runs (no secrets)
     python -m tests.support.world env --state DIR              # export lines for the admin's AWS access
     python -m tests.support.world down --state DIR             # stop everything: no process or container left
@@ -19,6 +20,12 @@ Each host's systemd hands every service two addresses by default, as the network
 does: AWS_EC2_METADATA_SERVICE_ENDPOINT (its own metadata port) and AWS_ENDPOINT_URL (the embedded AWS).
 The inventory written to DIR/inventory.yml reaches the hosts with the containers.podman.podman connection;
 each host carries instance_id, imds_port and imds_url.
+
+With --on-premise the hosts are servers outside EC2, as the agent's onPremise mode is for: no moto instance
+and no metadata port; their systemd hands services AWS_EC2_METADATA_DISABLED=true instead, which the AWS SDKs
+honour (aws-sdk-go aws/ec2metadata/service.go, botocore), so nothing asks 169.254.169.254 (no test traffic
+leaves loopback) and the agent's `-m auto` finds no instance (translator/util/sdkutil.go DetectAgentMode).
+Their inventory entries carry no instance_id.
 """
 
 import argparse
@@ -136,9 +143,10 @@ class World:
 
     # ----------------------------------------------------------------------------------- up
 
-    def up(self, hosts=1, log=print, image=None):
+    def up(self, hosts=1, log=print, image=None, on_premise=False):
         """Start the whole world (stopping any previous one in this state folder first). `image` is a host
-        image made from the host image (ssh_hosts.py adds an SSH server); the host image by default."""
+        image made from the host image (ssh_hosts.py adds an SSH server); the host image by default.
+        `on_premise`: the hosts are servers outside EC2 (see the module's docstring)."""
         self.down()
         os.makedirs(self.state_dir, exist_ok=True)
         started = time.monotonic()
@@ -158,7 +166,7 @@ class World:
             timings["mirror"] = self.start_mirror()
             moment = time.monotonic()
             for index in range(1, hosts + 1):
-                self.start_host("host%d" % index, image, schema)
+                self.start_host("host%d" % index, image, schema, on_premise)
             self.wait_for_hosts()
             timings["hosts"] = round(time.monotonic() - moment, 1)
             self.write_inventory()
@@ -205,25 +213,21 @@ class World:
         self.save()
         return round(time.monotonic() - moment, 1)
 
-    def start_host(self, name, image, schema):
-        """A moto instance, its metadata port, and the container that plays it."""
-        aws = self.aws
-        ec2 = aws.client("ec2")
-        ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-        instance_id = ec2.run_instances(
-            ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1,
-            TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": name}]}],
-        )["Instances"][0]["InstanceId"]
-        endpoint = aws.control("imds", "POST", {"instance_id": instance_id})
+    def start_host(self, name, image, schema, on_premise=False):
+        """The container that plays a host: an EC2 instance (a moto instance and its metadata port) or, with
+        `on_premise`, a server outside EC2."""
         container = "iamkit-world-%s-%s" % (self.state["label"], name)
-        host = {"name": name, "container": container, "instance_id": instance_id,
-                "imds_port": endpoint["port"], "imds_url": endpoint["url"]}
+        host = {"name": name, "container": container}
+        if on_premise:
+            environment = ["AWS_EC2_METADATA_DISABLED=true"]
+        else:
+            host.update(self.start_instance(name))
+            environment = ["AWS_EC2_METADATA_SERVICE_ENDPOINT=%s" % host["imds_url"]]
+        environment.append("AWS_ENDPOINT_URL=%s" % self.aws.endpoint)
         self.state["hosts"].append(host)
         self.save()
         host_dir = os.path.join(self.state_dir, "hosts", name)
         os.makedirs(host_dir, exist_ok=True)
-        environment = ["AWS_EC2_METADATA_SERVICE_ENDPOINT=%s" % endpoint["url"],
-                       "AWS_ENDPOINT_URL=%s" % aws.endpoint]
         if os.environ.get("CI") == "true":
             environment.append("CWAGENT_SCHEMA_REQUIRED=1")
         with open(os.path.join(host_dir, "world.conf"), "w") as handle:
@@ -236,6 +240,17 @@ class World:
         self.podman("run", "--detach", "--name", container, "--hostname", name, "--network", "host",
                     "--systemd", "always", "--label", "%s=%s" % (LABEL, self.state["label"]), *mounts,
                     image, "/lib/systemd/systemd")
+
+    def start_instance(self, name):
+        """A moto instance named after the host, and its own metadata port."""
+        ec2 = self.aws.client("ec2")
+        ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+        instance_id = ec2.run_instances(
+            ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1,
+            TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": name}]}],
+        )["Instances"][0]["InstanceId"]
+        endpoint = self.aws.control("imds", "POST", {"instance_id": instance_id})
+        return {"instance_id": instance_id, "imds_port": endpoint["port"], "imds_url": endpoint["url"]}
 
     def wait_for_hosts(self):
         """Until systemd in every host has finished booting (the bus appears a moment after start)."""
@@ -254,14 +269,11 @@ class World:
         """YAML inventory (JSON is YAML) for ansible-playbook and Molecule."""
         hosts = {}
         for host in self.hosts:
-            hosts[host["name"]] = {
+            hosts[host["name"]] = dict({
                 "ansible_connection": "containers.podman.podman",
                 "ansible_host": host["container"],
                 "ansible_python_interpreter": "/usr/bin/python3",
-                "instance_id": host["instance_id"],
-                "imds_port": host["imds_port"],
-                "imds_url": host["imds_url"],
-            }
+            }, **dict((key, host[key]) for key in ("instance_id", "imds_port", "imds_url") if key in host))
         inventory = {"all": {
             "vars": {"aws_endpoint_url": self.state["aws_endpoint"], "aws_region": self.state["region"],
                      "cloudwatch_agent_mirror_url": self.mirror_url, "iamkit_world_state": self.state_dir},
@@ -311,8 +323,8 @@ class World:
 
     @classmethod
     @contextmanager
-    def running(cls, state_dir, hosts=1, cache=None, log=print, image=None):
-        world = cls(state_dir, cache).up(hosts, log=log, image=image)
+    def running(cls, state_dir, hosts=1, cache=None, log=print, image=None, on_premise=False):
+        world = cls(state_dir, cache).up(hosts, log=log, image=image, on_premise=on_premise)
         try:
             yield world
         finally:
@@ -325,12 +337,13 @@ def main(argv=None):
     parser.add_argument("--state", default=os.path.join(ROOT, "tests", "output", "world"),
                         help="state folder (default tests/output/world)")
     parser.add_argument("--hosts", type=int, default=1, help="number of hosts for up")
+    parser.add_argument("--on-premise", action="store_true", help="hosts are servers outside EC2 (no metadata)")
     parser.add_argument("--cache", help="cache folder (default $IAMKIT_CACHE_DIR or ~/.cache/iamkit-ec2)")
     args = parser.parse_args(argv)
     world = World(args.state, args.cache)
     if args.command == "up":
         try:
-            world.up(args.hosts)
+            world.up(args.hosts, on_premise=args.on_premise)
         except (WorldError, subprocess.CalledProcessError, RuntimeError) as error:
             detail = getattr(error, "stderr", "") or ""
             print("world up failed: %s %s" % (error, detail), file=sys.stderr)

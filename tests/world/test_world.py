@@ -205,3 +205,22 @@ def test_down_leaves_no_process_or_container(podman_world):
     left = world.podman("ps", "--all", "--quiet", "--filter", "label=%s=%s" % (LABEL, label)).stdout.split()
     assert left == []
     assert World(world.state_dir).status() == {"up": False, "state_dir": world.state_dir}
+
+
+def test_on_premise_hosts_are_outside_ec2(tmp_path):
+    """--on-premise: no instance, no metadata for the host's services, so an SDK there finds no credentials
+    (and asks no address beyond loopback); the inventory carries no instance id."""
+    install_world_packages()
+    with World.running(str(tmp_path / "world"), hosts=1, log=lambda line: None, on_premise=True) as world:
+        reservations = world.aws.client("ec2").describe_instances()["Reservations"]
+        service_env = sh(world, "host1", "systemd-run --quiet --wait --pipe --collect env").stdout
+        caller = sh(world, "host1", "systemd-run --quiet --wait --pipe --collect --setenv=AWS_DEFAULT_REGION=%s "
+                                    "aws sts get-caller-identity" % world.aws.region)
+        with open(world.inventory_path) as handle:
+            host_vars = json.loads("".join(line for line in handle if not line.startswith("#"))
+                                   )["all"]["children"]["world_hosts"]["hosts"]["host1"]
+    assert reservations == []
+    assert "AWS_EC2_METADATA_DISABLED=true" in service_env.splitlines()
+    assert "AWS_EC2_METADATA_SERVICE_ENDPOINT" not in service_env
+    assert caller.returncode != 0 and "Unable to locate credentials" in caller.stderr + caller.stdout
+    assert "instance_id" not in host_vars and "imds_url" not in host_vars

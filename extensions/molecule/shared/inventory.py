@@ -46,8 +46,9 @@ def inventory(folder, dropped=()):
     hostvars = {}
     for name, values in hosts.items():
         hostvars[name] = dict((k, v) for k, v in values.items() if k not in dropped)
-        # Always there, for verify playbooks, whatever was dropped.
-        hostvars[name]["world_instance_id"] = values["instance_id"]
+        # Always there on an EC2 host, for verify playbooks, whatever was dropped (on-premises hosts have none).
+        if "instance_id" in values:
+            hostvars[name]["world_instance_id"] = values["instance_id"]
     group_vars = dict(world["vars"])
     group_vars.update({
         "aws_access_key": aws["access_key"],

@@ -186,6 +186,10 @@ class Metadata:
                          or "http://169.254.169.254").rstrip("/")
 
     def open(self, request):
+        # aws-sdk-go aws/ec2metadata/service.go: AWS_EC2_METADATA_DISABLED=true fails every metadata request
+        # before it is sent (a server outside EC2, in the test world).
+        if os.environ.get("AWS_EC2_METADATA_DISABLED", "").lower() == "true":
+            raise OSError("EC2 IMDS access disabled via AWS_EC2_METADATA_DISABLED env var")
         proxy = proxy_for(request.full_url)
         handler = urllib.request.ProxyHandler({"http": proxy, "https": proxy} if proxy else {})
         return urllib.request.build_opener(handler).open(request, timeout=2)
