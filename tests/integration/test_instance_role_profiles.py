@@ -83,10 +83,10 @@ def profiles_of(path):
 
 
 def assert_converged(apply, embedded_aws, **role_vars):
-    code, _, changed = apply(**role_vars)
+    code, _output, changed = apply(**role_vars)
     assert code == 0 and changed == [], changed
     assert write_calls(embedded_aws) == []
-    code, _, changed = apply(check_mode=True, **role_vars)
+    code, _output, changed = apply(check_mode=True, **role_vars)
     assert code == 0 and changed == [], changed
 
 
@@ -122,7 +122,7 @@ def test_the_list_is_exclusive_over_the_profiles_the_role_wrote_only(apply_role,
     assert apply_role(instance_role_assume_profiles=both, instance_role_aws_config_path=str(config))[0] == 0
 
     one = dict(instance_role_assume_profiles=both[:1], instance_role_aws_config_path=str(config))
-    code, _, changed = apply_role(check_mode=True, **one)
+    code, _output, changed = apply_role(check_mode=True, **one)
     assert code == 0 and "Remove the SDK profiles this role wrote that are no longer listed" in changed
     assert sorted(profiles_of(config)) == ["audit", "central", "default", "mine"]
     assert apply_role(**one)[0] == 0
@@ -143,7 +143,7 @@ def test_a_new_config_file_is_created_private(apply_role, embedded_aws, tmp_path
     path = tmp_path / "fresh" / ".aws" / "config"
     role_vars = dict(instance_role_assume_profiles=[{"name": "central", "role_arn": CENTRAL}],
                      instance_role_aws_config_path=str(path))
-    code, failure, _ = apply_role(check_mode=True, **role_vars)
+    code, failure, _changed = apply_role(check_mode=True, **role_vars)
     assert code == 0, failure
     assert not path.exists()
     assert apply_role(**role_vars)[0] == 0
@@ -202,7 +202,7 @@ def test_state_absent_removes_the_profiles_the_role_wrote(apply_role, embedded_a
     code, failure, changed = apply_role(check_mode=True, **absent)
     assert code == 0, failure
     assert "central" in profiles_of(config)
-    code, failure, _ = apply_role(**absent)
+    code, failure, _changed = apply_role(**absent)
     assert code == 0, failure
     assert config.read_text() == BY_HAND
     assert_converged(apply_role, embedded_aws, **absent)

@@ -63,6 +63,15 @@ def sh(world, host, script):
     return world.exec(host, "bash", "-c", script)
 
 
+def fetch_config(world, host, config_path):
+    """ctl fetch-config in ec2 mode, told the host's metadata address: ctl asks it for the region before it
+    reads any JSON (tool/downloader/downloader.go), and a command run by podman exec does not get the
+    address systemd gives services (the role passes it the same way)."""
+    return world.exec(host, "amazon-cloudwatch-agent-ctl", "-a", "fetch-config", "-m", "ec2", "-s",
+                      "-c", "file:" + config_path,
+                      env={"AWS_EC2_METADATA_SERVICE_ENDPOINT": world.host(host)["imds_url"]})
+
+
 def install_agent(world, host, base):
     """Download, verify and install as the role does: (exit code, output)."""
     result = sh(world, host, """set -e
@@ -152,7 +161,7 @@ def test_no_profile_no_credentials_then_association_publishes(podman_world):
         json.dump(CONFIG, handle)
     world.podman("cp", os.path.join(world.state_dir, "agent.json"), world.host("host1")["container"] + ":" + AGENT_JSON)
     world.aws.reset_calls()
-    started = sh(world, "host1", "amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:" + AGENT_JSON)
+    started = fetch_config(world, "host1", AGENT_JSON)
     assert started.returncode == 0, started.stderr
     status = json.loads(sh(world, "host1", "amazon-cloudwatch-agent-ctl -a status").stdout)
     assert (status["status"], status["configstatus"]) == ("running", "configured")
@@ -183,8 +192,7 @@ def test_role_without_policy_is_refused_by_embedded_aws(podman_world):
     associate_with_module(world, "host2", "world-no-policy")
     assert metadata(world, "host2", "/latest/meta-data/iam/security-credentials/world-no-policy") == "200"
     world.aws.reset_calls()
-    assert sh(world, "host2", "amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:/tmp/agent.json"
-              ).returncode == 0
+    assert fetch_config(world, "host2", "/tmp/agent.json").returncode == 0
 
     def refusal_logged():
         text = sh(world, "host2", "cat " + AGENT_LOG).stdout
