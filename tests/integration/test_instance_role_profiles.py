@@ -231,7 +231,7 @@ def test_state_absent_in_check_mode_predicts_the_removal_of_an_associated_role(a
     instance_id = associated_instance(embedded_aws)
     placed = dict(instance_role_associate=True, instance_role_instance_id=instance_id,
                   instance_role_aws_config_path=str(config))
-    code, failure, _ = apply_role(**placed)
+    code, failure, _changed = apply_role(**placed)
     assert code == 0, failure
     assert profile_holders(embedded_aws) == [instance_id]
 
@@ -244,7 +244,7 @@ def test_state_absent_in_check_mode_predicts_the_removal_of_an_associated_role(a
     assert profile_holders(embedded_aws) == [instance_id]
     assert embedded_aws.client("iam").get_role(RoleName=ROLE)["Role"]["RoleName"] == ROLE
 
-    code, failure, _ = apply_role(**absent)
+    code, failure, _changed = apply_role(**absent)
     assert code == 0, failure
     assert profile_holders(embedded_aws) == []
     assert_converged(apply_role, embedded_aws, **absent)
@@ -258,7 +258,7 @@ def test_state_absent_in_check_mode_still_refuses_for_an_instance_outside_the_pl
     assert apply_role(**placed)[0] == 0
     other = associated_instance(embedded_aws, profile=ROLE)
 
-    code, failure, _ = apply_role(check_mode=True, **dict(placed, instance_role_state="absent"))
+    code, failure, _changed = apply_role(check_mode=True, **dict(placed, instance_role_state="absent"))
     assert code != 0
     assert "in use" in failure and other in failure, failure
     assert write_calls(embedded_aws) == []
