@@ -206,3 +206,60 @@ def test_state_absent_removes_the_profiles_the_role_wrote(apply_role, embedded_a
     assert code == 0, failure
     assert config.read_text() == BY_HAND
     assert_converged(apply_role, embedded_aws, **absent)
+
+
+# state absent in check mode with the play's instance associated: the disassociation is only predicted, so the
+# profile and role deletions see the instance still holding the profile. That must read as "would be removed",
+# while an instance outside the play that uses the profile still fails the run (nothing another user relies on
+# is removed without force).
+
+def associated_instance(embedded_aws, profile=None):
+    ec2 = embedded_aws.client("ec2")
+    instance_id = ec2.run_instances(ImageId=ami_id(ec2), MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    if profile:
+        ec2.associate_iam_instance_profile(InstanceId=instance_id, IamInstanceProfile={"Name": profile})
+    return instance_id
+
+
+def profile_holders(embedded_aws):
+    answer = embedded_aws.client("ec2").describe_iam_instance_profile_associations()
+    return sorted(a["InstanceId"] for a in answer["IamInstanceProfileAssociations"]
+                  if a["IamInstanceProfile"]["Arn"].endswith(":instance-profile/" + ROLE))
+
+
+def test_state_absent_in_check_mode_predicts_the_removal_of_an_associated_role(apply_role, embedded_aws, config):
+    instance_id = associated_instance(embedded_aws)
+    placed = dict(instance_role_associate=True, instance_role_instance_id=instance_id,
+                  instance_role_aws_config_path=str(config))
+    code, failure, _changed = apply_role(**placed)
+    assert code == 0, failure
+    assert profile_holders(embedded_aws) == [instance_id]
+
+    absent = dict(placed, instance_role_state="absent")
+    code, failure, changed = apply_role(check_mode=True, **absent)
+    assert code == 0, failure
+    assert {"Disassociate the profile from the play's instances, in one call", "Remove the instance profile",
+            "Remove the IAM role"} <= set(changed), changed
+    assert write_calls(embedded_aws) == []
+    assert profile_holders(embedded_aws) == [instance_id]
+    assert embedded_aws.client("iam").get_role(RoleName=ROLE)["Role"]["RoleName"] == ROLE
+
+    code, failure, _changed = apply_role(**absent)
+    assert code == 0, failure
+    assert profile_holders(embedded_aws) == []
+    assert_converged(apply_role, embedded_aws, **absent)
+
+
+def test_state_absent_in_check_mode_still_refuses_for_an_instance_outside_the_play(apply_role, embedded_aws,
+                                                                                   config):
+    instance_id = associated_instance(embedded_aws)
+    placed = dict(instance_role_associate=True, instance_role_instance_id=instance_id,
+                  instance_role_aws_config_path=str(config))
+    assert apply_role(**placed)[0] == 0
+    other = associated_instance(embedded_aws, profile=ROLE)
+
+    code, failure, _changed = apply_role(check_mode=True, **dict(placed, instance_role_state="absent"))
+    assert code != 0
+    assert "in use" in failure and other in failure, failure
+    assert write_calls(embedded_aws) == []
+    assert profile_holders(embedded_aws) == sorted([instance_id, other])
