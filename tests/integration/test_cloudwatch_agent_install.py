@@ -191,4 +191,3 @@ def test_the_rpm_path_installs_and_upgrades_for_real(tmp_path):
             assert handle.read().strip() == version
     # One package left after the upgrade, not two side by side.
     assert rpm_query(root, "-a").stdout.split() == ["amazon-cloudwatch-agent-1.300064.0-1.x86_64"]
-

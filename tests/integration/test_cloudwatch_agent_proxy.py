@@ -40,7 +40,7 @@ def render(tmp_path, **role_vars):
     env = clean_env(tmp_path, collections_path=COLLECTIONS)
     env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
     changed = []
-    for _ in range(2):
+    for _run in range(2):
         command = playbook_command(str(playbook), str(inventory), extra_vars=[json.dumps(role_vars)])
         output = json.loads(run(command, env).stdout)
         changed.append(output["stats"]["localhost"]["changed"])

@@ -95,8 +95,7 @@ def sh(world, script):
     return world.exec("host1", "bash", "-c", script)
 
 
-def test_the_agent_runs_as_its_user_reads_its_credentials_and_never_churns(on_premise_world, agent_keys,
-                                                                          tmp_path):
+def test_the_agent_runs_as_its_user_reads_its_credentials_and_never_churns(on_premise_world, agent_keys, tmp_path):
     world = on_premise_world
     first = run_role(world, tmp_path, agent_keys, "first")
     assert first["stats"]["host1"]["failures"] == 0 and first["stats"]["host1"]["changed"] > 0
