@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import json
 import re
 
@@ -159,6 +160,35 @@ def schema_problems(config, schema):
     validator = jsonschema.Draft4Validator(schema)
     return ["%s: %s" % ("/".join(str(p) for p in error.absolute_path) or "(top)", error.message)
             for error in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))]
+
+
+def config_problems(config, option, schema_path=None):
+    """Everything wrong with a configuration: the role's own checks, then (when they pass and a schema file is
+    given) AWS's schema. Raises AgentConfigError when the schema cannot be used at all."""
+    problems = check_config(config, option)
+    if not schema_path or problems:
+        return problems
+    try:
+        with open(schema_path) as handle:
+            schema = json.load(handle)
+    except (IOError, OSError, ValueError) as error:
+        raise AgentConfigError("schema_path=%s cannot be read as JSON: %s" % (schema_path, error)) from None
+    try:
+        found = schema_problems(config, schema)
+    except ImportError:
+        raise AgentConfigError("schema_path needs the jsonschema Python package on the controller") from None
+    return ["configuration validation against AWS's schema failed: %s" % problem for problem in found]
+
+
+def wanted_config(config, structured, defaults, role_arn=None):
+    """The configuration the role applies: the whole one given, else one built from the structured settings
+    (their defaults when none are given), with agent.credentials.role_arn when a role is to be assumed."""
+    return with_role_arn(config or build_config(structured or defaults), role_arn)
+
+
+def ssm_identity(text, version):
+    """What tells one value of an SSM parameter from the next: its version and a checksum of its text."""
+    return dict(ssm_version=version, ssm_checksum=hashlib.sha1(text.encode("utf-8")).hexdigest())
 
 
 def check_ssm_parameter(name):

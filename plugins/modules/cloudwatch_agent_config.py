@@ -150,9 +150,6 @@ ssm_file:
   sample: ssm_AmazonCloudWatch-web
 """
 
-import hashlib
-import json
-
 try:
     import botocore
 except ImportError:
@@ -177,14 +174,6 @@ STRUCTURED = dict(
 )
 
 
-def load_schema(module, path):
-    try:
-        with open(path) as handle:
-            return json.load(handle)
-    except (IOError, OSError, ValueError) as error:
-        module.fail_json(msg="schema_path=%s cannot be read as JSON: %s" % (path, error))
-
-
 def read_parameter(module, name):
     """The parameter's {"Value", "Version"}, or None (with a warning) when this controller may not read it."""
     unreadable = None
@@ -206,16 +195,14 @@ def read_parameter(module, name):
     return None
 
 
-def problems_of(module, config, option):
-    """The role's checks, then AWS's schema when a schema is given; each names where."""
-    problems = agent.check_config(config, option)
-    if module.params["schema_path"] and not problems:
-        try:
-            problems = agent.schema_problems(config, load_schema(module, module.params["schema_path"]))
-        except ImportError:
-            module.fail_json(msg="schema_path needs the jsonschema Python package on the controller")
-        problems = ["configuration validation against AWS's schema failed: %s" % p for p in problems]
-    return problems
+def fail_on_problems(module, config, option):
+    """Fail naming every problem of the configuration (the role's checks, then AWS's schema when given)."""
+    try:
+        problems = agent.config_problems(config, option, module.params["schema_path"])
+    except agent.AgentConfigError as error:
+        module.fail_json(msg=str(error))
+    if problems:
+        module.fail_json(msg="; ".join(problems), problems=problems)
 
 
 def ssm_result(module):
@@ -236,12 +223,9 @@ def ssm_result(module):
         config = agent.parse_ssm_config(name, parameter["Value"])
     except agent.AgentConfigError as error:
         module.fail_json(msg=str(error))
-    problems = problems_of(module, config, "SSM parameter %s" % name)
-    if problems:
-        module.fail_json(msg="; ".join(problems), problems=problems)
+    fail_on_problems(module, config, "SSM parameter %s" % name)
     return dict(result, config=config, schema_checked=bool(module.params["schema_path"]),
-                ssm_version=parameter.get("Version"),
-                ssm_checksum=hashlib.sha1(parameter["Value"].encode("utf-8")).hexdigest())
+                **agent.ssm_identity(parameter["Value"], parameter.get("Version")))
 
 
 def main():
@@ -262,14 +246,11 @@ def main():
 
     option = "cloudwatch_agent_config" if params["config"] else "cloudwatch_agent structured settings"
     defaults = dict((key, spec.get("default")) for key, spec in STRUCTURED.items())
-    config = params["config"] or agent.build_config(params["structured"] or defaults)
     try:
-        config = agent.with_role_arn(config, params["role_arn"])
+        config = agent.wanted_config(params["config"], params["structured"], defaults, params["role_arn"])
     except agent.AgentConfigError as error:
         module.fail_json(msg=str(error))
-    problems = problems_of(module, config, option)
-    if problems:
-        module.fail_json(msg="; ".join(problems), problems=problems)
+    fail_on_problems(module, config, option)
     module.exit_json(changed=False, config=config, content=agent.render(config),
                      schema_checked=bool(params["schema_path"]), ssm_version=None, ssm_checksum=None, ssm_file="")
 

@@ -149,3 +149,48 @@ def test_render_is_stable_whatever_the_key_order():
     one = agent.render({"metrics": {"b": 1, "a": 2}, "agent": {"x": 1}})
     two = agent.render({"agent": {"x": 1}, "metrics": {"a": 2, "b": 1}})
     assert one == two and one.endswith("\n") and json.loads(one) == {"agent": {"x": 1}, "metrics": {"a": 2, "b": 1}}
+
+
+# ------------------------------------------------------------------------- the module's checking pipeline
+
+def test_schema_problems_come_after_the_roles_own_checks_pass():
+    config = agent.build_config(STRUCTURED)
+    config["metrics"]["no_such_setting"] = True
+    problems = agent.config_problems(config, "cloudwatch_agent_config", shared_file("cloudwatch-agent/schema.json"))
+    assert problems and all(p.startswith("configuration validation against AWS's schema failed: ") for p in problems)
+    assert any("no_such_setting" in p for p in problems)
+
+
+def test_the_schema_is_not_read_while_the_roles_own_checks_fail(tmp_path):
+    """A configuration the role's checks refuse reports those, even with a schema file that cannot be read."""
+    config = agent.build_config(STRUCTURED)
+    config["metrics"]["metrics_collected"] = {}
+    problems = agent.config_problems(config, "cloudwatch_agent_config", str(tmp_path / "missing.json"))
+    assert problems and all(p.startswith("cloudwatch_agent_config") for p in problems)
+
+
+def test_an_unreadable_schema_is_an_error_naming_schema_path(tmp_path):
+    path = tmp_path / "schema.json"
+    path.write_text("{not json")
+    with pytest.raises(agent.AgentConfigError, match="schema_path=%s cannot be read as JSON" % path):
+        agent.config_problems(agent.build_config(STRUCTURED), "cloudwatch_agent_config", str(path))
+
+
+def test_a_whole_configuration_wins_over_the_structured_settings_and_gets_the_role_arn():
+    given = {"metrics": {"metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}}
+    arn = "arn:aws:iam::123456789012:role/publisher"
+    wanted = agent.wanted_config(given, dict(STRUCTURED, namespace="Other"), {}, arn)
+    assert wanted["metrics"] == given["metrics"]
+    assert wanted["agent"]["credentials"] == {"role_arn": arn}
+    assert "credentials" not in given.get("agent", {})  # the caller's dict is not changed
+
+
+def test_without_any_settings_the_defaults_are_built():
+    assert agent.wanted_config(None, None, STRUCTURED) == agent.build_config(STRUCTURED)
+
+
+def test_a_new_parameter_value_gives_a_new_identity():
+    first = agent.ssm_identity('{"agent": {}}', 1)
+    assert first["ssm_version"] == 1 and len(first["ssm_checksum"]) == 40
+    assert agent.ssm_identity('{"agent": {"debug": true}}', 2)["ssm_checksum"] != first["ssm_checksum"]
+    assert agent.ssm_identity('{"agent": {}}', 1) == first
