@@ -20,6 +20,10 @@ AWS in a way that would let a wrong module pass:
 - A role's PermissionsBoundary: AWS answers PermissionsBoundaryType "Policy" (IAM API reference,
   AttachedPermissionsBoundary: "can only have a value of Policy"; `aws iam get-role` shows it, and amazon.aws's
   iam_role target, run against AWS, asserts it); moto answers the model's enum name "PermissionsBoundaryPolicy".
+- With IAM enforced, AWS authorizes a call on one SSM parameter against that parameter's ARN (Service
+  Authorization Reference, Systems Manager, resource type "parameter"); moto checks every SSM call against
+  the resource "*", so a grant scoped to parameters (CloudWatchAgentServerPolicy's
+  parameter/AmazonCloudWatch-*) is refused there while AWS allows it.
 
 Faults AWS produces and moto does not (throttling, 5xx, propagation delay, races) belong to the `faults`
 extension (tests/support/faults.py); this one only makes moto's answers right.
@@ -30,6 +34,8 @@ from contextlib import contextmanager
 # AWS's per-call limit on filter values (EC2 API reference, "Filter" and FilterLimitExceeded).
 MAX_FILTER_VALUES = 200
 MIN_RESULTS, MAX_RESULTS = 5, 1000
+# What a patched class had no attribute of its own for (restore removes the patch).
+_ABSENT = object()
 # What moto's describe answers with when MaxResults is omitted (its historical page size).
 DEFAULT_PAGE = 100
 
@@ -65,6 +71,7 @@ def _patches():
     from moto.iam.models import IAMBackend
     from moto.iam.models import Role
     from moto.iam.responses import IamResponse
+    from moto.ssm.responses import SimpleSystemManagerResponse
 
     original_filters = EC2BaseResponse._filters_from_querystring
     original_replace = IamInstanceProfileAssociationBackend.replace_iam_instance_profile_association
@@ -121,12 +128,19 @@ def _patches():
         profiles = [p for p in self.backend.get_instance_profiles() if p.path.startswith(prefix)]
         return ActionResult({"InstanceProfiles": profiles})
 
+    def ssm_parameter_resource(self):
+        name = self._get_param("Name")
+        if not isinstance(name, str) or not name:
+            return "*"
+        return "arn:aws:ssm:%s:%s:parameter/%s" % (self.region, self.current_account, name.lstrip("/"))
+
     def permissions_boundary(role):
         if not role.permissions_boundary_arn:
             return None
         return {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": role.permissions_boundary_arn}
 
     return [
+        (SimpleSystemManagerResponse, "_determine_resource", ssm_parameter_resource),
         (Role, "permissions_boundary", _Patched(permissions_boundary)),
         (IAMBackend, "remove_role_from_instance_profile", remove_role_from_instance_profile),
         (IamResponse, "update_role", update_role),
@@ -142,7 +156,7 @@ def patch_moto():
     """Apply the fidelity patches to moto's classes in this process; return a function that undoes them."""
     undo = []
     for owner, name, replacement in _patches():
-        original = owner.__dict__[name]
+        original = owner.__dict__.get(name, _ABSENT)
         if getattr(original, "_iamkit_fidelity", False):
             continue
         replacement._iamkit_fidelity = True
@@ -151,7 +165,10 @@ def patch_moto():
 
     def restore():
         for owner, name, original in reversed(undo):
-            setattr(owner, name, original)
+            if original is _ABSENT:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
 
     return restore
 

@@ -16,8 +16,10 @@ What `up` starts, all on 127.0.0.1:
 - per host, a moto EC2 instance and its own instance-metadata port (imds.py), answering for that instance;
 - the package mirror (mirror.py) with the test agent packages, signed by a key made here;
 - per host, a podman container of the host image (host_image.py) running systemd with host networking.
-Each host's systemd hands every service two addresses by default, as the network of an EC2 instance
-does: AWS_EC2_METADATA_SERVICE_ENDPOINT (its own metadata port) and AWS_ENDPOINT_URL (the embedded AWS).
+Every process of a host gets two addresses, as the network of an EC2 instance gives them to every process:
+AWS_EC2_METADATA_SERVICE_ENDPOINT (its own metadata port) and AWS_ENDPOINT_URL (the embedded AWS). Services
+get them from the host's systemd (DefaultEnvironment), commands run in the container (the podman connection,
+podman exec) from the container's environment, which sudo keeps; SSH sessions get neither (ssh_hosts.py).
 The inventory written to DIR/inventory.yml reaches the hosts with the containers.podman.podman connection;
 each host carries instance_id, imds_port and imds_url.
 
@@ -233,13 +235,20 @@ class World:
         with open(os.path.join(host_dir, "world.conf"), "w") as handle:
             handle.write("# The host's network, as the test world provides it.\n[Manager]\nDefaultEnvironment=%s\n"
                          % " ".join(environment))
+        # sudo (Ansible's become) resets the environment; the network is the same for root, so it keeps these.
+        sudoers = os.path.join(host_dir, "sudoers")
+        with open(sudoers, "w") as handle:
+            handle.write('Defaults env_keep += "%s"\n' % " ".join(item.split("=")[0] for item in environment))
+        os.chmod(sudoers, 0o440)
         mounts = ["--volume", "%s:/etc/systemd/system.conf.d/iamkit-world.conf:ro"
-                  % os.path.join(host_dir, "world.conf")]
+                  % os.path.join(host_dir, "world.conf"),
+                  "--volume", "%s:/etc/sudoers.d/iamkit-world:ro" % sudoers]
         if schema:
             mounts += ["--volume", "%s:%s:ro" % (schema, SCHEMA_IN_HOST)]
+        container_env = [option for item in environment for option in ("--env", item)]
         self.podman("run", "--detach", "--name", container, "--hostname", name, "--network", "host",
                     "--systemd", "always", "--label", "%s=%s" % (LABEL, self.state["label"]), *mounts,
-                    image, "/lib/systemd/systemd")
+                    *container_env, image, "/lib/systemd/systemd")
 
     def start_instance(self, name):
         """A moto instance named after the host, and its own metadata port."""

@@ -6,6 +6,7 @@ role's own ownership makes it readable. The test agent reads it as that user and
 (aws-sdk-go SharedCredentialsProvider's "SharedCredsLoad"). Judged from outside: the playbook's recap, the
 file's owner and mode and the agent's process owner on the host, and the metrics in CloudWatch (boto3).
 A second run changes nothing (no re-owning, so no restart); a file handed back to root is repaired.
+A configuration kept in SSM is applied again when the parameter gets a new version under the same name.
 
 Run: python -m pytest tests/world/test_cloudwatch_agent_run_as_user.py -q   (needs root for podman)
 """
@@ -54,9 +55,9 @@ def agent_keys(on_premise_world):
     return key["AccessKeyId"], key["SecretAccessKey"]
 
 
-def run_role(world, tmp_path, keys, label):
-    """ansible-playbook iamkit.ec2.cloudwatch_agent (its play becomes root) against the world's host; the
-    ansible.posix.json callback's output."""
+def run_role(world, tmp_path, keys, label, check=False, **extra):
+    """ansible-playbook iamkit.ec2.cloudwatch_agent (its play becomes root) against the world's host, with
+    `extra` role variables; the ansible.posix.json callback's output."""
     settings = {
         "cloudwatch_agent_mode": "onPremise", "cloudwatch_agent_manage_iam": False,
         "cloudwatch_agent_access_key_id": keys[0], "cloudwatch_agent_secret_access_key": keys[1],
@@ -69,6 +70,7 @@ def run_role(world, tmp_path, keys, label):
         "cloudwatch_agent_controller_cache": world.state_dir + "/controller-cache",
         "cloudwatch_agent_verify_delivery_timeout": WAIT,
     }
+    settings.update(extra)
     if world.state.get("schema"):
         settings["cloudwatch_agent_schema_path"] = world.state["schema"]
     home = tmp_path / label
@@ -78,7 +80,7 @@ def run_role(world, tmp_path, keys, label):
     env.update(host_image.podman_env(world.cache))
     env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
     command = [tool("ansible-playbook"), "iamkit.ec2.cloudwatch_agent", "-i", world.inventory_path,
-               "-e", json.dumps(settings)]
+               "-e", json.dumps(settings)] + (["--check"] if check else [])
     return json.loads(run(command, env, cwd=ROOT, timeout=900).stdout)
 
 
@@ -132,3 +134,34 @@ def test_a_credentials_file_root_keeps_is_unreadable_to_the_agent_and_the_role_r
     assert repaired["stats"]["host1"]["failures"] == 0 and repaired["stats"]["host1"]["changed"] > 0
     assert sh(world, "stat -c '%U %a' " + CREDENTIALS).stdout.split() == ["cwagent", "600"]
     assert [result.get("delivered") for result in delivery_results(repaired)] == [True]
+
+
+def test_a_new_version_of_the_ssm_parameter_is_applied_again(on_premise_world, agent_keys, tmp_path):
+    """Same parameter name, new value: check mode says it would change and leaves the agent's copy; the run
+    applies it (the agent's copy is the new value); the run after that changes nothing."""
+    world = on_premise_world
+    ssm = world.aws.client("ssm")
+    name = "AmazonCloudWatch-iamkit-world"
+    applied = "/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.d/ssm_" + name
+
+    def value(interval):
+        return json.dumps({"agent": {"run_as_user": "cwagent", "metrics_collection_interval": interval},
+                           "metrics": {"namespace": NAMESPACE,
+                                       "metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}})
+
+    ssm.put_parameter(Name=name, Value=value(5), Type="String")
+    first = run_role(world, tmp_path, agent_keys, "ssm-first", cloudwatch_agent_ssm_parameter=name)
+    assert first["stats"]["host1"]["failures"] == 0
+    assert sh(world, "cat " + applied).stdout == value(5)
+
+    ssm.put_parameter(Name=name, Value=value(10), Type="String", Overwrite=True)
+    checked = run_role(world, tmp_path, agent_keys, "ssm-check", check=True, cloudwatch_agent_ssm_parameter=name)
+    assert checked["stats"]["host1"]["failures"] == 0 and checked["stats"]["host1"]["changed"] > 0
+    assert sh(world, "cat " + applied).stdout == value(5)
+
+    second = run_role(world, tmp_path, agent_keys, "ssm-second", cloudwatch_agent_ssm_parameter=name)
+    assert second["stats"]["host1"]["failures"] == 0 and second["stats"]["host1"]["changed"] > 0
+    assert sh(world, "cat " + applied).stdout == value(10)
+
+    again = run_role(world, tmp_path, agent_keys, "ssm-again", cloudwatch_agent_ssm_parameter=name)
+    assert again["stats"]["host1"]["failures"] == 0 and again["stats"]["host1"]["changed"] == 0

@@ -107,3 +107,25 @@ def test_iam_answers_as_aws_does_where_moto_differs(embedded_aws):
     with pytest.raises(ClientError) as missing:
         iam.remove_role_from_instance_profile(InstanceProfileName="a", RoleName="kept")
     assert error_code(missing) == "NoSuchEntity"
+
+
+def test_ssm_parameter_grants_apply_to_the_parameter_they_name(enforced_aws):
+    """CloudWatchAgentServerPolicy lets its holder read parameters named AmazonCloudWatch-* and no other."""
+    iam = enforced_aws.client("iam")
+    iam.create_user(UserName="fidelity-ssm-reader")
+    iam.attach_user_policy(UserName="fidelity-ssm-reader",
+                           PolicyArn="arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy")
+    key = iam.create_access_key(UserName="fidelity-ssm-reader")["AccessKey"]
+    admin_ssm = enforced_aws.client("ssm")
+    for name in ("AmazonCloudWatch-fidelity", "other-fidelity"):
+        admin_ssm.put_parameter(Name=name, Value="{}", Type="String")
+    reader = enforced_aws.client("ssm", aws_access_key_id=key["AccessKeyId"],
+                                 aws_secret_access_key=key["SecretAccessKey"])
+    assert reader.get_parameter(Name="AmazonCloudWatch-fidelity")["Parameter"]["Value"] == "{}"
+    with pytest.raises(ClientError) as refused:
+        reader.get_parameter(Name="other-fidelity")
+    assert "AccessDenied" in error_code(refused)
+    with pytest.raises(ClientError) as refused_put:
+        reader.put_parameter(Name="AmazonCloudWatch-fidelity", Value="[]", Type="String", Overwrite=True)
+    assert "AccessDenied" in error_code(refused_put)
+    assert admin_ssm.get_parameter(Name="AmazonCloudWatch-fidelity")["Parameter"]["Value"] == "{}"
