@@ -25,15 +25,41 @@ STANDARD_RETRIES = {"mode": "standard", "max_attempts": 10}
 ADAPTIVE_RETRIES = {"mode": "adaptive", "max_attempts": 10}
 
 
-def module_client_factory(module):
-    """make(service, bulk_writes) -> a boto3 client from AnsibleAWSModule's connection settings."""
+def module_client_factory(module, actions=None):
+    """make(service, bulk_writes) -> a boto3 client from AnsibleAWSModule's connection settings. When
+    `actions` (a set) is given, every call the clients make adds "<service>:<Operation>" to it."""
     use_awx_security_token(module)
 
     def make(service, bulk_writes=False):
         retries = ADAPTIVE_RETRIES if bulk_writes else STANDARD_RETRIES
-        return module.client(service, config=botocore.config.Config(retries=dict(retries)))
+        client = module.client(service, config=botocore.config.Config(retries=dict(retries)))
+        if actions is not None:
+            client.meta.events.register("before-call", record_action_into(actions))
+        return client
 
     return make
+
+
+def record_action_into(actions):
+    """A botocore before-call handler naming each call as IAM policies and `resource_actions` name it."""
+
+    def record(model, **_kwargs):
+        actions.add("%s:%s" % (model.service_model.endpoint_prefix, model.name))
+
+    return record
+
+
+def take_resource_actions(module, actions):
+    """The `resource_actions` of a task run with debug_botocore_endpoint_logs, or {} without it.
+
+    amazon.aws reads the service from the host name in botocore's endpoint log (https://iam.amazonaws.com),
+    so with an endpoint_url (a VPC endpoint, a private or local endpoint) its list is empty or wrong; the
+    calls recorded by record_action_into are right for any endpoint. Turning the option off at exit keeps
+    AnsibleAWSModule from overwriting this list with its own."""
+    if not module.params.get("debug_botocore_endpoint_logs"):
+        return {}
+    module.params["debug_botocore_endpoint_logs"] = False
+    return {"resource_actions": sorted(actions)}
 
 
 class Connection:

@@ -25,6 +25,7 @@ except ImportError:  # the import sanity test runs without botocore; AnsibleAWSM
 
 from ansible_collections.iamkit.ec2.plugins.module_utils.aws import Connection
 from ansible_collections.iamkit.ec2.plugins.module_utils.aws import module_client_factory
+from ansible_collections.iamkit.ec2.plugins.module_utils.aws import take_resource_actions
 from ansible_collections.iamkit.ec2.plugins.module_utils.aws import warn
 from ansible_collections.iamkit.ec2.plugins.module_utils.plan import Plan
 from ansible_collections.iamkit.ec2.plugins.module_utils.policy import PolicyError
@@ -89,19 +90,21 @@ def nothing_to_change(aws, current, desired):
 
 def run(module, resource, clock=None):
     """Run one task: everything between AnsibleAWSModule's parsed options and exit_json/fail_json."""
-    aws = Connection(module_client_factory(module), region=module.region, clock=clock)
+    actions = set()
+    aws = Connection(module_client_factory(module, actions), region=module.region, clock=clock)
     warnings = []
     try:
         result = execute(aws, resource, dict(module.params), module.check_mode, module._diff, warnings)
     except Failed as failure:
         for message in warnings:
             warn(module, message)
+        failed = dict(failure.result, **take_resource_actions(module, actions))
         if failure.aws_error is not None:
-            module.fail_json_aws(failure.aws_error, **dict(failure.result, msg=failure.context))
-        module.fail_json(**failure.result)
+            module.fail_json_aws(failure.aws_error, **dict(failed, msg=failure.context))
+        module.fail_json(**failed)
     for message in warnings:
         warn(module, message)
-    module.exit_json(**result)
+    module.exit_json(**dict(result, **take_resource_actions(module, actions)))
 
 
 def execute(aws, resource, params, check_mode=False, diff=False, warnings=None):

@@ -41,19 +41,10 @@ ASSERT_ACTIONS = ("assert", "ansible.builtin.assert", "ansible.legacy.assert")
 DELIBERATE = "deliberate: amazon.aws refuses a boundary together with an instance profile; iamkit.ec2 makes both"
 LEFT_BY_DELIBERATE = ("deliberate, follows from the line above: the role made there still exists, so this task "
                       "has nothing to create")
-# amazon.aws builds `resource_actions` from botocore's endpoint log with the pattern `https://<service>.`
-# (amazon.aws module_utils/modules.py, _get_resource_action_list): against the embedded AWS at
-# http://127.0.0.1:<port> it finds nothing, for amazon.aws's own modules as for these, so the target's
-# `"iam:..." in resource_actions` asserts cannot pass here (and its `not in` ones pass without proving
-# anything); the calls themselves are checked with the embedded AWS's call log in tests/integration/targets.
-NO_RESOURCE_ACTIONS = "environment: resource_actions is empty for any module against an http://127.0.0.1 endpoint"
 EXPECTED_FAILURES = {
     "iam_role/tasks/parameter_checks.yml:9": DELIBERATE,
     "iam_role/tasks/parameter_checks.yml:35": LEFT_BY_DELIBERATE,
     "iam_role/tasks/instance_profile.yml:17": LEFT_BY_DELIBERATE,
-    "iam_role/tasks/instance_profile.yml:58": NO_RESOURCE_ACTIONS,
-    "iam_role/tasks/instance_profile.yml:174": NO_RESOURCE_ACTIONS,
-    "iam_role/tasks/instance_profile.yml:237": NO_RESOURCE_ACTIONS,
 }
 
 

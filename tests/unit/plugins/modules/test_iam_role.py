@@ -342,3 +342,19 @@ def test_info_path_prefix_without_slashes_and_a_bad_one(module_runner, calls, aw
     result = module_runner("iam_role_info", dict(path_prefix="/s vc/"))
     assert result["failed"] is True and "path_prefix" in result["msg"]
     assert calls.actions == []
+
+
+def test_resource_actions_name_every_call_made_whatever_the_endpoint(module_runner, calls, aws_clients):
+    # amazon.aws's integration targets assert on these ("iam:CreateInstanceProfile" in resource_actions).
+    args = role_args(create_instance_profile=True, debug_botocore_endpoint_logs=True)
+    created = module_runner("iam_role", args)
+    made = sorted(set("%s:%s" % (service, operation) for service, operation, _params in calls.calls))
+    assert created["resource_actions"] == made
+    assert {"iam:CreateRole", "iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"} <= set(made)
+
+    checked = module_runner("iam_role", dict(args, description="new"), check_mode=True)
+    assert calls.writes == []
+    assert "iam:UpdateRole" not in checked["resource_actions"] and "iam:GetRole" in checked["resource_actions"]
+
+    quiet = module_runner("iam_role", role_args(create_instance_profile=True))
+    assert quiet["changed"] is False and "resource_actions" not in quiet
