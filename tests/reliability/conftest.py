@@ -9,6 +9,7 @@ import json
 import os
 import threading
 import time
+import zlib
 
 import pytest
 
@@ -62,9 +63,12 @@ def fresh(embedded_aws):
 
 @pytest.fixture
 def unique(request):
-    """A name prefix of this test's own, valid in IAM names."""
+    """A name prefix of this test's own, valid in IAM names. The server is shared by the session, so the
+    suffix comes from the test's whole node id (its parameters too, which the 40 readable characters may cut
+    off); id(request) did not do, as a freed request's address is reused by a later test."""
     name = request.node.name.replace("test_", "", 1)
-    return "".join(c if c.isalnum() else "-" for c in name)[:40] + "-%d" % (id(request) % 10000)
+    readable = "".join(c if c.isalnum() else "-" for c in name)[:40]
+    return "%s-%08x" % (readable, zlib.crc32(request.node.nodeid.encode()))
 
 
 @pytest.fixture

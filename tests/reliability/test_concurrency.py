@@ -24,7 +24,7 @@ def world(fresh, unique, tmp_path):
     ec2 = fresh.client("ec2")
     ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
     ids = [i["InstanceId"] for i in ec2.run_instances(ImageId=ami, MinCount=2, MaxCount=2)["Instances"]]
-    return {"server": fresh, "ids": ids, "role": "%s-role" % unique[:40],
+    return {"server": fresh, "ids": ids, "role": "%s-role" % unique,
             "inventory": playbook_runner.inventory(str(tmp_path / "hosts.ini"), ids), "tmp": tmp_path}
 
 
