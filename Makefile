@@ -9,6 +9,11 @@ export ANSIBLE_COLLECTIONS_PATH := $(abspath tests/output/collections)
 export ANSIBLE_PYTHON_INTERPRETER := $(abspath $(VENV))/bin/python
 LAYERS := lint sanity unit integration reliability ecosystem world molecule ee
 PYTEST := $(PY) -m pytest -q
+# The slow layers whose tests are independent run on WORKERS pytest-xdist processes (one embedded AWS, or one
+# test world per scenario, each); steps they share across the machine take a lock (tests/support/locks.py).
+# WORKERS=0 runs them in this process.
+PARALLEL_LAYERS := unit integration ecosystem molecule
+WORKERS ?= 2
 
 .PHONY: help venv demo test $(LAYERS) build bench reliability-report clean
 
@@ -44,7 +49,7 @@ test: venv
 	[ $$status -eq 0 ] && echo "==== make test: all layers passed ($(LAYERS))"; exit $$status
 
 $(LAYERS): venv
-	$(PYTEST) tests/$@
+	$(PYTEST) $(if $(filter $@,$(PARALLEL_LAYERS)),-n $(WORKERS)) tests/$@
 
 # docs/reliability.md and docs/permissions.md from measured figures (not part of make test).
 reliability-report: venv

@@ -27,6 +27,7 @@ import yaml
 from tests.support.ansible_cli import clean_env
 from tests.support.ansible_cli import playbook_command
 from tests.support.ansible_cli import run
+from tests.support.locks import exclusive
 from tests.support.paths import COLLECTIONS
 
 TARGETS = ("iam_role", "iam_instance_profile")
@@ -52,10 +53,10 @@ def sdist():
     """The installed ansible's sdist, downloaded once with pip (about 50 MB) and kept in the cache."""
     version = importlib.metadata.version("ansible")
     path = os.path.join(CACHE, "ansible-%s.tar.gz" % version)
-    if not os.path.exists(path):
-        os.makedirs(CACHE, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "ansible==%s" % version, "--no-binary", ":all:",
-                        "--no-deps", "-d", CACHE], check=True, capture_output=True)
+    with exclusive(path + ".lock"):
+        if not os.path.exists(path):
+            subprocess.run([sys.executable, "-m", "pip", "download", "ansible==%s" % version, "--no-binary",
+                            ":all:", "--no-deps", "-d", CACHE], check=True, capture_output=True)
     return path
 
 
@@ -198,8 +199,8 @@ def test_amazon_aws_target(target, amazon_aws_roles, embedded_aws, tmp_path, rec
     (tmp_path / "report.json").write_text(json.dumps(report, indent=1))
 
     run_count, passed, failures = outcome(report, amazon_aws_roles, tasks_allowed_to_fail(amazon_aws_roles))
-    AMAZON_AWS_ASSERTS[target] = (run_count, passed, failures)
-    record_property("asserts", "%d run, %d passed" % (run_count, passed))
+    # For the session summary (tests/integration/conftest.py); a report carries it from an xdist worker.
+    record_property("amazon_aws_asserts", (target, run_count, passed, failures))
     assert run_count > 0, "target %s ran no assert" % target
 
     failed_at = set(where for where, _name, _msg in failures)
@@ -210,7 +211,3 @@ def test_amazon_aws_target(target, amazon_aws_roles, embedded_aws, tmp_path, rec
         "target %s: %d asserts run, %d passed (report: %s)\nfailing and not expected:\n  %s\n"
         "expected to fail but passed (remove from EXPECTED_FAILURES):\n  %s"
         % (target, run_count, passed, tmp_path / "report.json", "\n  ".join(unexpected), "\n  ".join(now_passing)))
-
-
-# target -> (asserts run, passed, failures), for the session summary (tests/integration/conftest.py).
-AMAZON_AWS_ASSERTS = {}

@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 
+from tests.support.locks import exclusive
+
 IMAGE_REPOSITORY = "localhost/iamkit-ec2-host"
 
 # What goes into the image. Changing anything here changes the hash, hence the image.
@@ -200,6 +202,15 @@ def ensure_imported_image(name, tarball, make_rootfs, changes, cache=None):
     env = podman_env(cache)
     if image_exists(name, env):
         return "cached"
+    with exclusive(tarball + ".lock"):
+        # Another process may have imported it while this one waited for the lock.
+        if image_exists(name, env):
+            return "cached"
+        return import_image(name, tarball, make_rootfs, changes, cache, env)
+
+
+def import_image(name, tarball, make_rootfs, changes, cache, env):
+    """Import `name` from the tarball, making the tarball first when it is missing."""
     how = "imported from cached root file system"
     if not os.path.exists(tarball):
         how = "built"

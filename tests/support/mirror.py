@@ -26,6 +26,7 @@ import subprocess
 import threading
 
 from tests.support.agent_package import build as package_build
+from tests.support.locks import exclusive
 
 PACKAGE_SOURCE = os.path.dirname(os.path.abspath(package_build.__file__))
 
@@ -74,6 +75,11 @@ def source_hash():
 def build_packages(cache, with_rpm):
     """{(kind, arch, version): path} of built packages, reused from cache while the source is unchanged."""
     folder = os.path.join(cache, "packages-" + source_hash())
+    with exclusive(folder + ".lock"):
+        return build_missing_packages(folder, with_rpm)
+
+
+def build_missing_packages(folder, with_rpm):
     built = {}
     for version in VERSIONS:
         for arch in ("amd64", "arm64"):

@@ -30,7 +30,10 @@ def link_collection():
     link = os.path.join(COLLECTIONS, "ansible_collections", "iamkit", "ec2")
     if not os.path.islink(link):
         os.makedirs(os.path.dirname(link), exist_ok=True)
-        os.symlink(ROOT, link)
+        try:
+            os.symlink(ROOT, link)
+        except FileExistsError:
+            pass  # another test process (a pytest-xdist worker) made it first
     if COLLECTIONS not in sys.path:
         sys.path.insert(0, COLLECTIONS)
 

@@ -10,6 +10,9 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+
+from tests.support.locks import exclusive
 
 # command -> Debian package that provides it
 WORLD = {
@@ -44,9 +47,13 @@ def apt_install(packages):
 def install_world_packages(with_rpm=False):
     """Install what the test world needs and is missing; nothing when all is there."""
     wanted = dict(WORLD, **(RPM if with_rpm else {}))
-    packages = missing_packages(wanted)
-    if packages:
-        apt_install(packages)
+    if not missing_packages(wanted):
+        return
+    # dpkg takes one installer at a time: a second one waits here, then finds what it wanted installed.
+    with exclusive(os.path.join(tempfile.gettempdir(), "iamkit-ec2-locks", "apt.lock")):
+        packages = missing_packages(wanted)
+        if packages:
+            apt_install(packages)
 
 
 if __name__ == "__main__":
