@@ -12,8 +12,10 @@ PYTEST := $(PY) -m pytest -q
 # The slow layers whose tests are independent run on WORKERS pytest-xdist processes (one embedded AWS, or one
 # test world per scenario, each); steps they share across the machine take a lock (tests/support/locks.py).
 # WORKERS=0 runs them in this process.
-PARALLEL_LAYERS := unit integration ecosystem molecule
+PARALLEL_LAYERS := unit integration reliability ecosystem world molecule
 WORKERS ?= 2
+# The world layer's tests share one host per module, in order, so each module stays on one worker.
+DIST_world := --dist loadfile
 
 .PHONY: help venv demo test $(LAYERS) build bench reliability-report clean
 
@@ -36,20 +38,14 @@ demo: venv
 	$(PY) -m tests.support.system_packages
 	$(PY) -m tests.support.demo
 
-# Every layer in turn, stopping at the first that fails; the time of each is printed at the end.
+# Every layer, the time of each printed at the end (tests/support/layers.py): the others one by one, stopping
+# at the first that fails, then the HOST_LAYERS at the same time, as they mostly wait on their podman hosts.
+HOST_LAYERS := world molecule ee
 test: venv
-	@times=(); status=0; \
-	for layer in $(LAYERS); do \
-	  echo "==== make test: layer $$layer"; started=$$SECONDS; \
-	  $(MAKE) --no-print-directory $$layer; code=$$?; \
-	  times+=("$$layer $$((SECONDS - started)) s"); \
-	  if [ $$code -ne 0 ]; then echo "==== make test: layer '$$layer' FAILED"; status=1; break; fi; \
-	done; \
-	echo "==== make test: time per layer"; printf '  %s\n' "$${times[@]}"; \
-	[ $$status -eq 0 ] && echo "==== make test: all layers passed ($(LAYERS))"; exit $$status
+	@$(PY) -m tests.support.layers --one-by-one $(filter-out $(HOST_LAYERS),$(LAYERS)) --together $(HOST_LAYERS)
 
 $(LAYERS): venv
-	$(PYTEST) $(if $(filter $@,$(PARALLEL_LAYERS)),-n $(WORKERS)) tests/$@
+	$(PYTEST) $(if $(filter $@,$(PARALLEL_LAYERS)),-n $(WORKERS) $(DIST_$@)) tests/$@
 
 # docs/reliability.md and docs/permissions.md from measured figures (not part of make test).
 reliability-report: venv

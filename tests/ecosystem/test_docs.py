@@ -5,12 +5,16 @@ How the examples run: in module order, in one playbook, each task as written. An
 runs three times, as the charter asks of every state-changing case: in check mode (no write call), as
 written, and again (changed=false, no write call). Instance ids in the examples are placeholders; they are
 replaced by instances launched in the embedded AWS, tagged as the examples expect, and the profile the
-association examples name (web-server) is made first. Nothing else is changed in the examples.
+association examples name (web-server) is made first, with what a running agent would have sent (a metric
+and a log event), so the delivery examples find it rather than wait out their timeout. Nothing else is changed
+in the examples.
 """
 
 import ast
+import json
 import os
 import re
+import time
 
 import pytest
 import yaml
@@ -163,7 +167,9 @@ def examples_playbook(instance_ids, aws_calls_url):
 
 
 def prepare_examples_world(aws):
-    """What the examples assume exists: two instances tagged Role=web, and the profile web-server."""
+    """What the examples assume exists: two instances tagged Role=web, the profile web-server, and what a running
+    agent on the first instance has sent (so the delivery examples find it at once instead of waiting out their
+    3-minute timeout)."""
     ec2, iam = aws.client("ec2"), aws.client("iam")
     image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
     reservation = ec2.run_instances(
@@ -174,7 +180,21 @@ def prepare_examples_world(aws):
     iam.create_role(RoleName=EXAMPLE_PROFILE, AssumeRolePolicyDocument=trust)
     iam.create_instance_profile(InstanceProfileName=EXAMPLE_PROFILE)
     iam.add_role_to_instance_profile(InstanceProfileName=EXAMPLE_PROFILE, RoleName=EXAMPLE_PROFILE)
-    return sorted(instance["InstanceId"] for instance in reservation["Instances"])
+    instance_ids = sorted(instance["InstanceId"] for instance in reservation["Instances"])
+    send_as_an_agent(aws, instance_ids[0])
+    return instance_ids
+
+
+def send_as_an_agent(aws, instance_id):
+    """A metric in CWAgent with the instance's dimension, and one event in the log stream app/<instance id>."""
+    aws.client("cloudwatch").put_metric_data(Namespace="CWAgent", MetricData=[{
+        "MetricName": "mem_used_percent", "Value": 42.0, "Unit": "Percent",
+        "Dimensions": [{"Name": "InstanceId", "Value": instance_id}]}])
+    logs = aws.client("logs")
+    logs.create_log_group(logGroupName="app")
+    logs.create_log_stream(logGroupName="app", logStreamName=instance_id)
+    logs.put_log_events(logGroupName="app", logStreamName=instance_id,
+                        logEvents=[{"timestamp": int(time.time() * 1000), "message": "application started"}])
 
 
 def associations(aws):
@@ -185,9 +205,14 @@ def associations(aws):
 def test_module_examples_run_against_the_embedded_aws(ansible_env, embedded_aws, tmp_path):
     aws = embedded_aws
     instance_ids = prepare_examples_world(aws)
-    playbook = str(tmp_path / "examples.yml")
+    playbook, found_file = str(tmp_path / "examples.yml"), str(tmp_path / "delivery.json")
+    plays = examples_playbook(instance_ids, aws.endpoint + "/_iamkit/calls")
+    found = ("{{ {'delivery': [delivery.delivered, delivery.metrics], "
+             "'log_delivery': [log_delivery.delivered, log_delivery.log_events]} | to_json }}")
+    plays[0]["tasks"].append({"name": "Keep what the delivery examples found",
+                              "ansible.builtin.copy": {"dest": found_file, "content": found}})
     with open(playbook, "w") as handle:
-        yaml.safe_dump(examples_playbook(instance_ids, aws.endpoint + "/_iamkit/calls"), handle, sort_keys=False)
+        yaml.safe_dump(plays, handle, sort_keys=False)
 
     syntax = run([tool("ansible-playbook"), "--syntax-check", "-i", "localhost,", playbook], env=ansible_env)
     assert "ERROR" not in syntax.stderr
@@ -201,3 +226,5 @@ def test_module_examples_run_against_the_embedded_aws(ansible_env, embedded_aws,
     profiles = [item["InstanceProfileName"] for item in iam.list_instance_profiles()["InstanceProfiles"]]
     assert "ExampleAppProfile" not in profiles and "seed-writer" not in profiles
     assert associations(aws) == []
+    with open(found_file) as handle:
+        assert json.load(handle) == {"delivery": [True, ["mem_used_percent"]], "log_delivery": [True, 1]}

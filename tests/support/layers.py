@@ -1,0 +1,90 @@
+"""`make test`: every layer, each through its own `make <layer>`, and the time of each printed at the end.
+
+    python -m tests.support.layers --one-by-one lint sanity ... --together world molecule ee
+
+The layers after --one-by-one run in turn, each showing its output as it goes; the first that fails stops the
+run. Those after --together then start at the same time: they spend most of their time waiting on their podman
+hosts (each keeps about one of two cores busy, measured), so together they take little longer than the longest
+alone. Their outputs go to tests/output/layers/<layer>.log and are shown whole, each when its layer ends. The
+steps they share on the machine (Debian packages, the host image, the agent packages) take a file lock
+(tests/support/locks.py), as the workers of one layer do, so each layer still sets up what it needs itself.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+from tests.support.paths import ROOT
+
+LOG_DIR = os.path.join(ROOT, "tests", "output", "layers")
+
+
+def make_command(layer):
+    return ["make", "--no-print-directory", layer]
+
+
+def run_one_by_one(layers, times):
+    """Each layer in turn, its output shown live. True when all passed."""
+    for layer in layers:
+        print("==== make test: layer %s" % layer, flush=True)
+        started = time.monotonic()
+        code = subprocess.call(make_command(layer), cwd=ROOT)
+        times.append((layer, time.monotonic() - started, code))
+        if code != 0:
+            print("==== make test: layer '%s' FAILED" % layer, flush=True)
+            return False
+    return True
+
+
+def run_together(layers, times):
+    """Every layer at once, each into its log, shown when it ends. True when all passed."""
+    os.makedirs(LOG_DIR, exist_ok=True)
+    print("==== make test: layers %s, at the same time (logs in %s)" % (", ".join(layers), LOG_DIR), flush=True)
+    started = time.monotonic()
+    running = {}
+    for layer in layers:
+        log = open(os.path.join(LOG_DIR, layer + ".log"), "w")
+        running[layer] = (subprocess.Popen(make_command(layer), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT), log)
+    passed = True
+    while running:
+        for layer, (process, log) in list(running.items()):
+            if process.poll() is None:
+                continue
+            log.close()
+            del running[layer]
+            times.append((layer, time.monotonic() - started, process.returncode))
+            show_log(layer, process.returncode)
+            passed = passed and process.returncode == 0
+        time.sleep(1)
+    return passed
+
+
+def show_log(layer, code):
+    print("==== make test: layer %s" % layer)
+    with open(os.path.join(LOG_DIR, layer + ".log")) as handle:
+        sys.stdout.write(handle.read())
+    if code != 0:
+        print("==== make test: layer '%s' FAILED" % layer)
+    sys.stdout.flush()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
+    parser.add_argument("--one-by-one", nargs="*", default=[], metavar="LAYER")
+    parser.add_argument("--together", nargs="*", default=[], metavar="LAYER")
+    args = parser.parse_args(argv)
+    started, times = time.monotonic(), []
+    passed = run_one_by_one(args.one_by_one, times) and run_together(args.together, times)
+    print("==== make test: time per layer")
+    for layer, seconds, code in times:
+        print("  %s %d s%s" % (layer, seconds, "" if code == 0 else " (FAILED)"))
+    print("  all %d s" % (time.monotonic() - started))
+    if passed:
+        print("==== make test: all layers passed (%s)" % " ".join(args.one_by_one + args.together))
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
