@@ -21,6 +21,7 @@ import yaml
 
 from tests.support.ansible_cli import run
 from tests.support.ansible_cli import tool
+from tests.support.embedded_aws import ami_id
 from tests.support.paths import ROOT
 
 MODULES_DIR = os.path.join(ROOT, "plugins", "modules")
@@ -171,7 +172,7 @@ def prepare_examples_world(aws):
     agent on the first instance has sent (so the delivery examples find it at once instead of waiting out their
     3-minute timeout)."""
     ec2, iam = aws.client("ec2"), aws.client("iam")
-    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    image = ami_id(ec2)
     reservation = ec2.run_instances(
         ImageId=image, MinCount=2, MaxCount=2,
         TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Role", "Value": "web"}]}])

@@ -18,6 +18,7 @@ import yaml
 from tests.support.ansible_cli import run
 from tests.support.ansible_cli import tool
 from tests.support.ansible_cli import write_calls
+from tests.support.embedded_aws import ami_id
 from tests.support.readme import readme_block_with
 from tests.support.readme import readme_commands
 
@@ -40,7 +41,7 @@ def inventory_file(tmp_path, aws):
 
 def launch(aws, role, count):
     ec2 = aws.client("ec2")
-    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    image = ami_id(ec2)
     tags = [{"Key": "iamkit-test", "Value": "ecosystem"}, {"Key": "Role", "Value": role}]
     reservation = ec2.run_instances(ImageId=image, MinCount=count, MaxCount=count, InstanceType="t3.micro",
                                     TagSpecifications=[{"ResourceType": "instance", "Tags": tags}])

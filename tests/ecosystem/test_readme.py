@@ -18,6 +18,7 @@ from tests.support.ansible_cli import amazon_aws_path
 from tests.support.ansible_cli import run
 from tests.support.ansible_cli import tool
 from tests.support.ansible_cli import write_calls
+from tests.support.embedded_aws import ami_id
 from tests.support.paths import ROOT
 from tests.support.readme import readme_blocks
 from tests.support.readme import readme_commands
@@ -42,7 +43,7 @@ def run_adhoc(command, env):
 
 def launch(aws, role, count):
     ec2 = aws.client("ec2")
-    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    image = ami_id(ec2)
     reservation = ec2.run_instances(
         ImageId=image, MinCount=count, MaxCount=count,
         TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Role", "Value": role}]}])

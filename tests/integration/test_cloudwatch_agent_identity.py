@@ -16,6 +16,7 @@ from tests.support.ansible_cli import clean_env
 from tests.support.ansible_cli import playbook_command
 from tests.support.ansible_cli import run
 from tests.support.ansible_cli import write_calls
+from tests.support.embedded_aws import ami_id
 from tests.support.fixtures import EC2_TRUST_JSON
 from tests.support.paths import COLLECTIONS
 
@@ -68,7 +69,7 @@ def profile_of(embedded_aws, instance_id):
 @pytest.fixture
 def instance_id(embedded_aws):
     ec2 = embedded_aws.client("ec2")
-    ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ami = ami_id(ec2)
     made = ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
     embedded_aws.reset_calls()
     return made

@@ -3,7 +3,7 @@ the "Invalid IAM Instance Profile" error after a profile is created, throttling,
 
 import pytest
 
-from tests.support.fixtures import ami_id
+from tests.support.embedded_aws import ami_id
 
 ACTION = "AssociateIamInstanceProfile"
 

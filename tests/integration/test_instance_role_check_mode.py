@@ -11,7 +11,7 @@ from tests.support.ansible_cli import clean_env
 from tests.support.ansible_cli import playbook_command
 from tests.support.ansible_cli import run
 from tests.support.ansible_cli import write_calls
-from tests.support.fixtures import ami_id
+from tests.support.embedded_aws import ami_id
 from tests.support.paths import COLLECTIONS
 
 PLAYBOOK = """---

@@ -11,7 +11,7 @@ import pytest
 from tests.support.ansible_cli import aws_env
 from tests.support.ansible_cli import playbook_command
 from tests.support.ansible_cli import run
-from tests.support.fixtures import ami_id
+from tests.support.embedded_aws import ami_id
 from tests.support.paths import ROOT
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -7,6 +7,8 @@ authorization the scenario runs with exactly the module's policy, then once per 
 
 import json
 
+from tests.support.embedded_aws import ami_id
+
 CWASP = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
 TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
@@ -81,7 +83,7 @@ def policy_document(actions):
 
 def _instances(admin, names, count=2):
     ec2 = admin("ec2")
-    ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ami = ami_id(ec2)
     launched = ec2.run_instances(ImageId=ami, MinCount=count, MaxCount=count)["Instances"]
     names["ids"] = [i["InstanceId"] for i in launched]
 

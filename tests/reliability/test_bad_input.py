@@ -12,6 +12,7 @@ import pytest
 from tests.reliability import playbook_runner
 from tests.reliability.support import connection
 from tests.reliability.support import server_writes
+from tests.support.embedded_aws import ami_id
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
@@ -92,7 +93,7 @@ def test_bad_module_input_fails_before_any_aws_call(fresh, module_runner, calls,
 def test_input_naming_nothing_fails_with_no_write(fresh, module_runner, calls, module, args, words, figures):
     if module == "instance_profile_association":
         ec2 = fresh.client("ec2")
-        ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+        ami = ami_id(ec2)
         args = dict(args, instance_ids=[ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1)[
             "Instances"][0]["InstanceId"]])
         fresh.reset_calls()

@@ -10,6 +10,7 @@ import json
 import pytest
 
 from tests.reliability import playbook_runner
+from tests.support.embedded_aws import ami_id
 
 CWASP = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
 # What each of the two runs sends once (creates), or once per instance (associations).
@@ -22,7 +23,7 @@ ALREADY_DONE = {"CreateRole": 409, "CreateInstanceProfile": 409, "AddRoleToInsta
 @pytest.fixture
 def world(fresh, unique, tmp_path):
     ec2 = fresh.client("ec2")
-    ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ami = ami_id(ec2)
     ids = [i["InstanceId"] for i in ec2.run_instances(ImageId=ami, MinCount=2, MaxCount=2)["Instances"]]
     return {"server": fresh, "ids": ids, "role": "%s-role" % unique,
             "inventory": playbook_runner.inventory(str(tmp_path / "hosts.ini"), ids), "tmp": tmp_path}

@@ -9,6 +9,7 @@ import pytest
 from tests.reliability.support import connection
 from tests.reliability.support import server_writes
 from tests.reliability.support import stop_faults
+from tests.support.embedded_aws import ami_id
 
 CWASP = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
 INLINE = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
@@ -21,7 +22,7 @@ def world(fresh, unique, module_runner, calls, virtual_clock):
     """Three instances, one of them already using another profile (so a replace is part of the converge);
     modules run on the virtual clock."""
     ec2, iam = fresh.client("ec2"), fresh.client("iam")
-    ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ami = ami_id(ec2)
     ids = [i["InstanceId"] for i in ec2.run_instances(ImageId=ami, MinCount=3, MaxCount=3)["Instances"]]
     old = "%s-old" % unique
     iam.create_instance_profile(InstanceProfileName=old)

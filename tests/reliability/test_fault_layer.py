@@ -7,6 +7,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.support.embedded_aws import ami_id
+
 NO_RETRIES = Config(retries={"total_max_attempts": 1})
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
@@ -20,7 +22,7 @@ def error_code(raised):
 def world(fresh, unique):
     ec2 = fresh.client("ec2", config=NO_RETRIES)
     iam = fresh.client("iam", config=NO_RETRIES)
-    ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ami = ami_id(ec2)
 
     def instance():
         return ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]

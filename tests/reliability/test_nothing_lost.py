@@ -10,6 +10,7 @@ import pytest
 
 from tests.reliability.support import connection
 from tests.reliability.support import server_writes
+from tests.support.embedded_aws import ami_id
 
 CWASP = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -27,7 +28,7 @@ def used(fresh, unique):
     iam.put_role_policy(RoleName=unique, PolicyName="inline", PolicyDocument=INLINE)
     iam.create_instance_profile(InstanceProfileName=unique, Tags=[{"Key": "keep", "Value": "me"}])
     iam.add_role_to_instance_profile(InstanceProfileName=unique, RoleName=unique)
-    ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ami = ami_id(ec2)
     ids = [i["InstanceId"] for i in ec2.run_instances(ImageId=ami, MinCount=2, MaxCount=2)["Instances"]]
     for instance_id in ids:
         ec2.associate_iam_instance_profile(IamInstanceProfile={"Name": unique}, InstanceId=instance_id)

@@ -195,11 +195,41 @@ def load_extensions(front, names):
         importlib.import_module("tests.support." + name).install(front)
 
 
+# The partition of every ARN and endpoint the tests use (us-east-1's).
+PARTITION = "aws"
+
+
+@contextmanager
+def managed_policies_in_the_used_partition_only():
+    """moto makes an IAM backend for each of the six partitions (aws, aws-cn, aws-us-gov, ...) of an account at
+    its first IAM call and at each reset, and loads all of AWS's managed policies into each: about a second of
+    CPU each time. Only the aws partition's are ever read by the tests, so only they are loaded; that partition
+    keeps every managed policy AWS has."""
+    from moto.iam import models
+
+    original = models.IAMBackend._init_aws_policies
+
+    def init_aws_policies(self):
+        return original(self) if self.region_name == PARTITION else []
+
+    models.IAMBackend._init_aws_policies = init_aws_policies
+    try:
+        yield
+    finally:
+        models.IAMBackend._init_aws_policies = original
+
+
 def serve(state_path, port=0, enforce_iam=False, extensions=()):
     """Run the server in this process until SIGTERM/SIGINT; write the state file once it answers."""
+    # moto reads these when first imported.
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     if enforce_iam:
         os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = str(ADMIN_SETUP_REQUESTS)
+    with managed_policies_in_the_used_partition_only():
+        serve_until_stopped(state_path, port, enforce_iam, extensions)
+
+
+def serve_until_stopped(state_path, port, enforce_iam, extensions):
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from moto.moto_server.werkzeug_app import create_backend_app
@@ -374,6 +404,17 @@ def stop_pid(pid, timeout=15):
             return
         time.sleep(0.1)
     os.kill(pid, signal.SIGKILL)
+
+
+# The image test instances launch from: Amazon's Amazon Linux 2023 images of the region. Asking for every image
+# Amazon owns would do too, but moto then describes 1,300 of them, about 3 seconds of CPU per call.
+AMI_NAME = "al2023-ami-2023*-x86_64"
+
+
+def ami_id(ec2):
+    """An image id to launch test instances from, in the region of client `ec2`."""
+    images = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": [AMI_NAME]}])["Images"]
+    return images[0]["ImageId"]
 
 
 def free_port():

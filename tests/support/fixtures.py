@@ -15,6 +15,7 @@ import pytest
 
 from tests.support.aws_fidelity import patched_moto
 from tests.support.embedded_aws import EmbeddedAWS
+from tests.support.embedded_aws import managed_policies_in_the_used_partition_only
 from tests.support.inprocess import REGION
 from tests.support.inprocess import InstantClock
 from tests.support.inprocess import record_calls
@@ -34,10 +35,6 @@ def make_role(iam, name, path="/"):
     return iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=EC2_TRUST_JSON)["Role"]
 
 
-def ami_id(ec2):
-    return ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-
-
 # ------------------------------------------------------------------------------------------- in-process
 
 @pytest.fixture
@@ -48,8 +45,8 @@ def aws_clients():
     from moto import mock_aws
 
     env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
-    with mock.patch.dict(os.environ, env), mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
-        with patched_moto():
+    with mock.patch.dict(os.environ, env), managed_policies_in_the_used_partition_only():
+        with mock_aws(config={"iam": {"load_aws_managed_policies": True}}), patched_moto():
             yield lambda service: boto3.client(service, region_name=REGION)
 
 

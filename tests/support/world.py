@@ -43,6 +43,7 @@ from contextlib import contextmanager
 from tests.support import host_image
 from tests.support import mirror
 from tests.support.embedded_aws import EmbeddedAWS
+from tests.support.embedded_aws import ami_id
 from tests.support.embedded_aws import stop_pid
 from tests.support.paths import ROOT
 from tests.support.paths import SHARED
@@ -253,7 +254,7 @@ class World:
     def start_instance(self, name):
         """A moto instance named after the host, and its own metadata port."""
         ec2 = self.aws.client("ec2")
-        ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+        ami = ami_id(ec2)
         instance_id = ec2.run_instances(
             ImageId=ami, InstanceType="t3.micro", MinCount=1, MaxCount=1,
             TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": name}]}],

@@ -14,6 +14,7 @@ import pytest
 
 from tests.support.accounts import SECOND_ACCOUNT_ID
 from tests.support.embedded_aws import EmbeddedAWS
+from tests.support.embedded_aws import ami_id
 
 EC2_TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
@@ -172,7 +173,7 @@ def instance_credentials(aws, role_name, *statements):
     iam.put_role_policy(RoleName=role_name, PolicyName="own", PolicyDocument=policy(*statements))
     iam.create_instance_profile(InstanceProfileName=role_name)
     iam.add_role_to_instance_profile(InstanceProfileName=role_name, RoleName=role_name)
-    ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ami = ami_id(ec2)
     instance_id = ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
     ec2.associate_iam_instance_profile(IamInstanceProfile={"Name": role_name}, InstanceId=instance_id)
     url = aws.control("imds", "POST", {"instance_id": instance_id})["url"]

@@ -5,8 +5,8 @@ The faults (throttling, propagation delay, races) have their own extension, test
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.embedded_aws import ami_id
 from tests.support.fixtures import EC2_TRUST_JSON
-from tests.support.fixtures import ami_id
 
 
 @pytest.fixture

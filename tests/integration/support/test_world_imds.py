@@ -14,6 +14,7 @@ import urllib.request
 import pytest
 
 from tests.support.embedded_aws import EmbeddedAWS
+from tests.support.embedded_aws import ami_id
 from tests.support.paths import ROOT
 
 AGENT = os.path.join(ROOT, "tests", "support", "agent_package", "agent.py")
@@ -45,7 +46,7 @@ AMIS = {}
 def new_instance(aws):
     ec2 = aws.client("ec2")
     if aws.endpoint not in AMIS:  # listing moto's AMIs under IAM enforcement takes seconds: once per server
-        AMIS[aws.endpoint] = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+        AMIS[aws.endpoint] = ami_id(ec2)
     ami = AMIS[aws.endpoint]
     instance_id = ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
     endpoint = aws.control("imds", "POST", {"instance_id": instance_id})

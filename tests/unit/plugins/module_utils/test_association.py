@@ -8,7 +8,7 @@ from ansible_collections.iamkit.ec2.plugins.module_utils import ec2_calls
 from ansible_collections.iamkit.ec2.plugins.module_utils import engine
 from ansible_collections.iamkit.ec2.plugins.module_utils.resources import association
 from ansible_collections.iamkit.ec2.plugins.modules.instance_profile_association import RESOURCE
-from tests.support.fixtures import ami_id
+from tests.support.embedded_aws import ami_id
 
 DEFAULTS = dict(instance_ids=None, filters=None, state="present", wait=True, wait_timeout=300,
                 propagation_timeout=120, max_concurrency=8)

@@ -8,8 +8,8 @@ from botocore.exceptions import ClientError
 
 from ansible_collections.iamkit.ec2.plugins.module_utils import ec2_calls
 from ansible_collections.iamkit.ec2.plugins.module_utils import iam_calls
+from tests.support.embedded_aws import ami_id
 from tests.support.fixtures import EC2_TRUST_JSON
-from tests.support.fixtures import ami_id
 from tests.support.fixtures import make_role
 
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from tests.support.embedded_aws import ami_id
 from tests.support.fixtures import EC2_TRUST_JSON
 from tests.support.fixtures import make_role
 
@@ -27,7 +28,7 @@ def profile_in_aws(iam, name):
 
 
 def run_instance(ec2):
-    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    image = ami_id(ec2)
     return ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
 
 

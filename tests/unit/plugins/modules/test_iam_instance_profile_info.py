@@ -3,6 +3,7 @@
 
 import pytest
 
+from tests.support.embedded_aws import ami_id
 from tests.support.fixtures import EC2_TRUST_JSON
 
 MODULE = "iam_instance_profile_info"
@@ -18,7 +19,7 @@ def world(aws_clients):
     iam.add_role_to_instance_profile(InstanceProfileName="a", RoleName="r1")
     iam.create_instance_profile(InstanceProfileName="b", Path="/team/sub/")
     iam.create_instance_profile(InstanceProfileName="c", Path="/other/")
-    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    image = ami_id(ec2)
     instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
     association = ec2.associate_iam_instance_profile(IamInstanceProfile={"Name": "a"}, InstanceId=instance)
     return dict(instance=instance, association=association["IamInstanceProfileAssociation"]["AssociationId"])

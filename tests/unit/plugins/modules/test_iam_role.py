@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from tests.support.embedded_aws import ami_id
+
 EC2_TRUST = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
@@ -241,7 +243,7 @@ def test_create_instance_profile_default_makes_the_same_named_profile(module_run
 
 def make_instance_with_profile(aws_clients, profile_name):
     ec2 = aws_clients("ec2")
-    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    image = ami_id(ec2)
     instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
     ec2.associate_iam_instance_profile(IamInstanceProfile={"Name": profile_name}, InstanceId=instance)
     return instance

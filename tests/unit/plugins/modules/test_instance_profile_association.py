@@ -8,6 +8,7 @@ import pytest
 from moto import mock_aws
 
 from tests.support.aws_fidelity import patched_moto
+from tests.support.embedded_aws import ami_id
 
 REGION = "us-east-1"
 
@@ -23,7 +24,7 @@ def aws_clients():
 @pytest.fixture
 def world(aws_clients):
     ec2, iam = aws_clients("ec2"), aws_clients("iam")
-    ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ami = ami_id(ec2)
     arns = dict((n, iam.create_instance_profile(InstanceProfileName=n)["InstanceProfile"]["Arn"])
                 for n in ("web", "db"))
 
@@ -152,7 +153,7 @@ def test_info_by_ids_profile_filters_and_state(module_runner, calls, world):
 def test_check_mode_predicts_a_profile_an_earlier_task_would_create(module_runner, calls, aws_clients):
     """In a check-mode play, iam_instance_profile reports the profile it would create; no failure here."""
     ec2 = aws_clients("ec2")
-    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    image = ami_id(ec2)
     instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
     args = dict(instance_ids=[instance], instance_profile="not-created-yet")
     result = module_runner("instance_profile_association", args, check_mode=True)

@@ -9,8 +9,8 @@ import json
 
 import pytest
 
+from tests.support.embedded_aws import ami_id
 from tests.support.fixtures import EC2_TRUST_JSON
-from tests.support.fixtures import ami_id
 from tests.support.fixtures import make_role
 
 CW = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
