@@ -31,9 +31,10 @@ import json
 import os
 import re
 
+from tests.support.embedded_aws import PARTITION
+
 SECOND_ACCOUNT_ID = "111122223333"
 ADMIN_USER = "iamkit-admin"
-PARTITION = "aws"
 ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
 
 _ASSUME_ROLE = "sts:AssumeRole"

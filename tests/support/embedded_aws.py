@@ -195,7 +195,7 @@ def load_extensions(front, names):
         importlib.import_module("tests.support." + name).install(front)
 
 
-# The partition of every ARN and endpoint the tests use (us-east-1's).
+# The partition of every ARN and endpoint the tests use (us-east-1's); the extensions read moto's backends of it.
 PARTITION = "aws"
 
 

@@ -22,6 +22,8 @@ import time
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
 
+from tests.support.embedded_aws import PARTITION
+
 TOKEN_TTL_HEADER = "X-aws-ec2-metadata-token-ttl-seconds"
 TOKEN_HEADER = "X-aws-ec2-metadata-token"
 MAX_TOKEN_TTL = 21600
@@ -64,7 +66,7 @@ class InstanceView:
             return None
         try:
             # Look the profile up again: it may have been deleted or had its role changed since.
-            iam = iam_backends[self.account_id]["aws"]
+            iam = iam_backends[self.account_id][PARTITION]
             return iam.get_instance_profile_by_arn(association.iam_instance_profile.arn)
         except Exception:
             return None
@@ -83,7 +85,7 @@ class InstanceView:
             current = self.minted.get(role.arn)
             now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
             if current is None or (current.expiration - now).total_seconds() < REFRESH_MARGIN:
-                current = sts_backends[self.account_id]["aws"].assume_role(
+                current = sts_backends[self.account_id][PARTITION].assume_role(
                     region_name=self.region, role_session_name=self.instance_id, role_arn=role.arn,
                     policy=None, duration=CREDENTIAL_SECONDS, external_id=None,
                 )

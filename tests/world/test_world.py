@@ -22,12 +22,12 @@ from tests.support.system_packages import install_world_packages
 from tests.support.world import LABEL
 from tests.support.world import World
 from tests.support.world import pid_alive
+from tests.world.agent_runs import AGENT_LOG
 
 AGENT_POLICY = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 NAMESPACE = "IamkitWorld"
-AGENT_LOG = "/opt/aws/amazon-cloudwatch-agent/logs/amazon-cloudwatch-agent.log"
 AGENT_JSON = "/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json"
 CONFIG = {"agent": {"metrics_collection_interval": 2},
           "metrics": {"namespace": NAMESPACE, "append_dimensions": {"InstanceId": "${aws:InstanceId}"},
