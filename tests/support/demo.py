@@ -23,6 +23,7 @@ from tests.support import host_image
 from tests.support.embedded_aws import is_write
 from tests.support.paths import COLLECTIONS
 from tests.support.paths import ROOT
+from tests.support.paths import link_collection
 from tests.support.world import World
 
 ROLE = "CloudWatchAgentServerRole"
@@ -118,6 +119,8 @@ def main(argv=None):
     parser.add_argument("--hosts", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="leave the world running (stop it with world.py down)")
     args = parser.parse_args(argv)
+    # `make demo` runs outside pytest, so the link that makes this checkout iamkit.ec2 is made here too.
+    link_collection()
     state = tempfile.mkdtemp(prefix="iamkit-demo-world-")
     world = World(state).up(args.hosts)
     try:
