@@ -17,12 +17,13 @@ WORKERS ?= 2
 # The world layer's tests share one host per module, in order, so each module stays on one worker.
 DIST_world := --dist loadfile
 
-.PHONY: help venv demo test $(LAYERS) build bench reliability-report clean
+.PHONY: help venv agent demo test $(LAYERS) build bench reliability-report clean
 
 help:
 	@echo "make demo   - the main job: end-to-end run against the embedded AWS"
 	@echo "make test   - the whole suite, layer by layer: $(LAYERS)"
 	@echo "make <layer> - one layer; make build - the collection tarball; make bench - benchmarks"
+	@echo "make agent  - the real CloudWatch agent's .deb and .rpm, built from its source (cached)"
 
 # The venv is rebuilt when a requirements file changes; constraints.txt pins what CI tested.
 $(VENV)/.installed: requirements.txt test-requirements.txt constraints.txt
@@ -33,8 +34,15 @@ $(VENV)/.installed: requirements.txt test-requirements.txt constraints.txt
 
 venv: $(VENV)/.installed
 
+# The real CloudWatch agent, built from its source tarball (AGENT_SOURCE, default ../shared/cloudwatch-agent/
+# source/...) with Go and packaged with its own recipe; cached by version and recipe under ~/.cache/iamkit-ec2.
+# Every host layer and the demo install it. The last lines printed are the packages' paths.
+AGENT_SOURCE ?=
+agent: venv
+	$(if $(AGENT_SOURCE),IAMKIT_AGENT_SOURCE=$(AGENT_SOURCE)) $(PY) -m tests.support.agent_build
+
 # The main job: the cloudwatch_agent playbook against the embedded AWS and podman hosts (needs root).
-demo: venv
+demo: venv agent
 	$(PY) -m tests.support.system_packages
 	$(PY) -m tests.support.demo
 
@@ -44,6 +52,8 @@ HOST_LAYERS := world molecule ee
 test: venv
 	@$(PY) -m tests.support.layers --one-by-one $(filter-out $(HOST_LAYERS),$(LAYERS)) --together $(HOST_LAYERS)
 
+# The layers whose hosts install the real agent.
+world molecule ee: agent
 $(LAYERS): venv
 	$(PYTEST) $(if $(filter $@,$(PARALLEL_LAYERS)),-n $(WORKERS) $(DIST_$@)) tests/$@
 

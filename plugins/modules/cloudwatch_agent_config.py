@@ -58,6 +58,11 @@ options:
       region:
         description: Region the agent sends to (C(agent.region)).
         type: str
+      endpoint_override:
+        description:
+          - URL the agent sends metrics and logs to instead of the region's public endpoints (for example an
+            interface VPC endpoint without private DNS), as C(endpoint_override) of C(metrics) and C(logs).
+        type: str
       run_as_user:
         description: User the agent runs as.
         type: str
@@ -169,6 +174,7 @@ STRUCTURED = dict(
     metrics_collected=dict(type="dict"),
     log_files=dict(type="list", elements="dict", default=[]),
     region=dict(type="str"),
+    endpoint_override=dict(type="str"),
     run_as_user=dict(type="str"),
     debug=dict(type="bool", default=False),
 )

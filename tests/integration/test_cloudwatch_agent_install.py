@@ -4,21 +4,17 @@ The role's own tasks (roles/cloudwatch_agent/tasks/install.yml, and the package 
 iamkit.ec2.cloudwatch_agent_package_info before it) run against hosts whose facts are those of Debian, Ubuntu,
 RHEL/CentOS 7, RHEL 8 and 9, Amazon Linux 2 and 2023, SUSE and Fedora (a module in the play's library/ returns
 them as `setup` would, so they become the host's ansible_facts). No such host can be made here, so on PATH
-each package manager is a recorder that notes how it was called. The rpm path is then exercised for real:
-the controller's own rpm (Debian's rpm tools) installs and upgrades the test agent's .rpm with the role's
-command, into a scratch root.
+each package manager is a recorder that notes how it was called. The rpm path with the real agent's .rpm is
+exercised in the world layer (tests/world/test_agent_packages.py), where that package is built.
 """
 
 import json
 import os
-import subprocess
 
 import pytest
 
 from tests.support import ansible_cli
-from tests.support.agent_package import build as package_build
 from tests.support.paths import COLLECTIONS
-from tests.support.system_packages import install_world_packages
 
 # host -> (facts as `setup` reports them, the manager the role must choose, the command it must run)
 FAMILIES = {
@@ -158,36 +154,3 @@ def test_a_chosen_manager_wins_over_the_facts(tmp_path, recording_world):
     run_play(tmp_path, ["rhel9"], env, extra={"cloudwatch_agent_package_manager": "rpm"})
     assert recorded(record) == [["rpm", "-U", "--oldpackage", "--replacepkgs",
                                  "%s/rhel9.rpm" % (tmp_path / "packages")]]
-
-
-def rpm_query(root, *args):
-    return subprocess.run(["rpm", "--root", root, "--dbpath", "/var/lib/rpm", "-q"] + list(args),
-                          capture_output=True, text=True, check=False)
-
-
-def test_the_rpm_path_installs_and_upgrades_for_real(tmp_path):
-    """The role's rpm command, run by Debian's real rpm into a scratch root (--root): the package's files land
-    and a newer version upgrades it. The scratch root holds no shell or python3, so the package's scriptlets
-    and dependencies cannot be run there (--noscripts --nodeps); everything else is rpm's own work."""
-    install_world_packages(with_rpm=True)
-    root = str(tmp_path / "root")
-    os.makedirs(root)
-    stubs = tmp_path / "bin"
-    os.makedirs(str(stubs))
-    wrapper = stubs / "rpm"
-    wrapper.write_text('#!/bin/sh\nexec /usr/bin/rpm --root %s --dbpath /var/lib/rpm --nodeps --noscripts "$@"\n'
-                       % root)
-    wrapper.chmod(0o755)
-    env = play_env(tmp_path, stubs)
-    packages = tmp_path / "packages"
-    for version in ("1.300063.0", "1.300064.0"):
-        built = package_build.build_rpm(version, "amd64", str(tmp_path / version))
-        os.makedirs(str(packages), exist_ok=True)
-        os.replace(built, str(packages / "amzn2.rpm"))
-        run_play(tmp_path, ["amzn2"], env, extra={"cloudwatch_agent_package_manager": "rpm"})
-        installed = rpm_query(root, "--queryformat", "%{VERSION}", "amazon-cloudwatch-agent")
-        assert installed.returncode == 0 and installed.stdout == version, installed.stdout + installed.stderr
-        with open(os.path.join(root, "opt/aws/amazon-cloudwatch-agent/bin/CWAGENT_VERSION")) as handle:
-            assert handle.read().strip() == version
-    # One package left after the upgrade, not two side by side.
-    assert rpm_query(root, "-a").stdout.split() == ["amazon-cloudwatch-agent-1.300064.0-1.x86_64"]

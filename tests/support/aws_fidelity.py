@@ -24,6 +24,13 @@ AWS in a way that would let a wrong module pass:
   Authorization Reference, Systems Manager, resource type "parameter"); moto checks every SSM call against
   the resource "*", so a grant scoped to parameters (CloudWatchAgentServerPolicy's
   parameter/AmazonCloudWatch-*) is refused there while AWS allows it.
+- PutMetricData: AWS stores the metrics of `EntityMetricData` (each entity's MetricData) as well as those of
+  `MetricData` (CloudWatch API reference, PutMetricData); moto reads only MetricData, answers 200 and drops the
+  rest. The CloudWatch agent sends every metric of an EC2 instance as EntityMetricData (entity: the instance).
+- Errors of the query-protocol services (CloudWatch, STS, IAM): AWS answers <ErrorResponse><Error><Code>...;
+  moto's authorization errors (AccessDenied, SignatureDoesNotMatch, InvalidClientTokenId) come as
+  <ErrorResponse><Errors><Error>, which botocore reads but aws-sdk-go v1 (the CloudWatch agent's SDK,
+  private/protocol/query/unmarshal_error.go) does not: the agent would log an empty code instead of AccessDenied.
 
 Faults AWS produces and moto does not (throttling, 5xx, propagation delay, races) belong to the `faults`
 extension (tests/support/faults.py); this one only makes moto's answers right.
@@ -62,6 +69,7 @@ class _Patched(property):
 
 def _patches():
     """(owner, attribute, replacement) for every patch; built lazily so importing needs no moto."""
+    from moto.cloudwatch.responses import CloudWatchResponse
     from moto.core.responses import ActionResult
     from moto.core.responses import EmptyResult
     from moto.ec2.models.iam_instance_profile import IamInstanceProfileAssociationBackend
@@ -134,12 +142,20 @@ def _patches():
             return "*"
         return "arn:aws:ssm:%s:%s:parameter/%s" % (self.region, self.current_account, name.lstrip("/"))
 
+    def put_metric_data(self):
+        metric_data = list(self._get_param("MetricData", []))
+        for entity in self._get_param("EntityMetricData", []):
+            metric_data.extend(entity.get("MetricData", []))
+        self.cloudwatch_backend.put_metric_data(self._get_param("Namespace"), metric_data)
+        return EmptyResult()
+
     def permissions_boundary(role):
         if not role.permissions_boundary_arn:
             return None
         return {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": role.permissions_boundary_arn}
 
     return [
+        (CloudWatchResponse, "put_metric_data", put_metric_data),
         (SimpleSystemManagerResponse, "_determine_resource", ssm_parameter_resource),
         (Role, "permissions_boundary", _Patched(permissions_boundary)),
         (IAMBackend, "remove_role_from_instance_profile", remove_role_from_instance_profile),
@@ -182,6 +198,20 @@ def patched_moto():
         restore()
 
 
+QUERY_PROTOCOL_SERVICES = ("monitoring", "sts", "iam")
+MOTO_ERROR_START, AWS_ERROR_START = b"<ErrorResponse><Errors><Error>", b"<ErrorResponse><Error>"
+MOTO_ERROR_END = b"</Error></Errors></ErrorResponse>"
+AWS_ERROR_END = b"</Error><RequestId>iamkit</RequestId></ErrorResponse>"
+
+
+def query_error_shape(call, status, body):
+    """An error of a query-protocol service in AWS's shape (see the module's docstring)."""
+    if call["service"] in QUERY_PROTOCOL_SERVICES and not str(status).startswith("2") and MOTO_ERROR_START in body:
+        return body.replace(MOTO_ERROR_START, AWS_ERROR_START).replace(MOTO_ERROR_END, AWS_ERROR_END)
+    return body
+
+
 def install(front):
     patch_moto()
+    front.response_filters.append(query_error_shape)
     front.state["extras"]["aws_fidelity"] = True

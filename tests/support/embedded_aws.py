@@ -16,6 +16,7 @@ answer a request themselves (fault injection, AWS-like behaviour where moto diff
 """
 
 import argparse
+import gzip
 import io
 import json
 import os
@@ -42,8 +43,24 @@ ADMIN_USER = "iamkit-admin"
 
 # --------------------------------------------------------------------------------------------- server side
 
+# The body of the request this thread serves, as it was signed, when the SDK compressed it (see
+# patch_signature_over_compressed_bodies).
+SIGNED_BODY = threading.local()
+
+
+def readable_body(environ, body):
+    """The body decompressed when the SDK sent it gzip-compressed (as the agent sends PutMetricData)."""
+    if environ.get("HTTP_CONTENT_ENCODING") == "gzip" and body:
+        try:
+            return gzip.decompress(body)
+        except (OSError, EOFError):
+            return body
+    return body
+
+
 def request_action(environ, body):
     """(service, action) of an AWS request, for the query, JSON and rpc-v2-cbor protocols."""
+    body = readable_body(environ, body)
     auth = environ.get("HTTP_AUTHORIZATION", "")
     service = ""
     if "Credential=" in auth:
@@ -64,6 +81,7 @@ def request_action(environ, body):
 
 def form_params(environ, body):
     """The request's query/form parameters as a flat dict (first value of each)."""
+    body = readable_body(environ, body)
     params = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
     if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
         params.update(urllib.parse.parse_qs(body.decode("utf-8", "replace")))
@@ -79,6 +97,8 @@ class Front:
         self.lock = threading.Lock()
         # hook(call) -> None to pass on, or (status, headers, body) to answer instead of moto.
         self.hooks = []
+        # filter(call, status, body) -> body, applied to moto's answers (an extension's fix of their shape).
+        self.response_filters = []
         # name -> handler(method, payload) -> JSON-able answer, served at /_iamkit/<name>.
         self.controls = {"calls": self._control_calls}
 
@@ -97,6 +117,7 @@ class Front:
             return self._control(path[len("/_iamkit/"):], environ, body, start_response)
         if path.startswith("/moto-api"):
             return self.app(environ, start_response)
+        SIGNED_BODY.body = body if environ.get("HTTP_CONTENT_ENCODING") == "gzip" else None
         service, action = request_action(environ, body)
         call = {"service": service, "action": action, "params": form_params(environ, body), "environ": environ}
         for hook in list(self.hooks):
@@ -106,6 +127,8 @@ class Front:
                 status, headers, payload = answer
                 start_response(status, headers)
                 return [payload]
+        if self.response_filters:
+            return self._filtered(call, environ, start_response)
         status_seen = {}
 
         def recording_start_response(status, headers, exc_info=None):
@@ -115,6 +138,26 @@ class Front:
         result = self.app(environ, recording_start_response)
         self._record(service, action, status_seen.get("status", ""))
         return result
+
+    def _filtered(self, call, environ, start_response):
+        """moto's answer held back whole, passed through the response filters, then sent."""
+        answer = {}
+
+        def holding_start_response(status, headers, exc_info=None):
+            answer.update(status=status, headers=headers, exc_info=exc_info)
+            return lambda data: None
+
+        result = self.app(environ, holding_start_response)
+        body = b"".join(result)
+        if hasattr(result, "close"):
+            result.close()
+        for response_filter in self.response_filters:
+            body = response_filter(call, answer["status"], body)
+        headers = [(name, str(len(body)) if name.lower() == "content-length" else value)
+                   for name, value in answer["headers"]]
+        start_response(answer["status"], headers, answer["exc_info"])
+        self._record(call["service"], call["action"], answer["status"])
+        return [body]
 
     def _record(self, service, action, status):
         # `time` is the machine's monotonic clock when the answer was ready (comparable across processes).
@@ -148,6 +191,30 @@ def patch_cloudwatch_action_names():
 
     init._iamkit_patched = True
     access_control.IAMRequestBase.__init__ = init
+
+
+def patch_signature_over_compressed_bodies():
+    """SDKs gzip a large PutMetricData or PutLogEvents body (Content-Encoding: gzip; the CloudWatch agent does it
+    every time) and sign the compressed bytes, which is what AWS checks; moto checks the signature over the body
+    it has decompressed and answers SignatureDoesNotMatch. Its check is given the bytes that were signed."""
+    from moto.iam import access_control
+
+    original = access_control.IAMRequestBase._create_aws_request
+    if getattr(original, "_iamkit_patched", False):
+        return
+
+    def create_aws_request(self):
+        signed = getattr(SIGNED_BODY, "body", None)
+        if signed is None:
+            return original(self)
+        decompressed, self._body = self._body, signed
+        try:
+            return original(self)
+        finally:
+            self._body = decompressed
+
+    create_aws_request._iamkit_patched = True
+    access_control.IAMRequestBase._create_aws_request = create_aws_request
 
 
 def patch_anonymous_s3_refused():
@@ -245,6 +312,7 @@ def serve_until_stopped(state_path, port, enforce_iam, extensions):
              "access_key": OPEN_ACCESS_KEY, "secret_key": OPEN_SECRET_KEY, "account_id": "123456789012"}
     if enforce_iam:
         patch_cloudwatch_action_names()
+        patch_signature_over_compressed_bodies()
         patch_anonymous_s3_refused()
         state["access_key"], state["secret_key"] = create_admin(endpoint)
     state["extras"] = {}

@@ -25,18 +25,17 @@ import signal
 import subprocess
 import threading
 
-from tests.support.agent_package import build as package_build
+from tests.support import agent_build
 from tests.support.locks import exclusive
-
-PACKAGE_SOURCE = os.path.dirname(os.path.abspath(package_build.__file__))
 
 PACKAGE = "amazon-cloudwatch-agent"
 # Oldest first; the last is `latest`. Two versions let tests pin one and upgrade to the other.
-VERSIONS = ["1.300063.0b1312", "1.300064.0b1337"]
-# Platforms and architectures the real bucket carries (no debian/arm64: AWS sends Debian arm64 to ubuntu).
-DEB_TARGETS = [("debian", "amd64"), ("ubuntu", "amd64"), ("ubuntu", "arm64")]
-RPM_TARGETS = [("amazon_linux", "amd64"), ("amazon_linux", "arm64"), ("redhat", "amd64"), ("redhat", "arm64"),
-               ("centos", "amd64"), ("suse", "amd64"), ("suse", "arm64"), ("oracle_linux", "amd64")]
+VERSIONS = agent_build.PACKAGE_VERSIONS
+# Platforms the real bucket carries, for amd64: the real agent is built here for amd64 only, the
+# architecture of every test host (the bucket's arm64 folders are left out rather than filled with amd64 files).
+DEB_TARGETS = [("debian", "amd64"), ("ubuntu", "amd64")]
+RPM_TARGETS = [("amazon_linux", "amd64"), ("redhat", "amd64"), ("centos", "amd64"), ("suse", "amd64"),
+               ("oracle_linux", "amd64")]
 KEY_NAME = "iamkit.ec2 test CloudWatch agent signing key"
 
 
@@ -59,87 +58,64 @@ def make_key(gnupg_home):
     return [line.split(":")[9] for line in listed.stdout.splitlines() if line.startswith("fpr:")][0]
 
 
-def source_hash():
-    """Hash of the agent package's source, to reuse built packages while it is unchanged."""
-    digest = hashlib.sha256(json.dumps(VERSIONS).encode())
-    folder = PACKAGE_SOURCE
-    for base, dirs, names in sorted(os.walk(folder)):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(names):
-            if not name.endswith(".pyc"):
-                digest.update(name.encode())
-                digest.update(open(os.path.join(base, name), "rb").read())
-    return digest.hexdigest()[:12]
+def build_packages():
+    """{(kind, version): path} of the real agent's packages (agent_build.py; built once, then cached)."""
+    return agent_build.build()
 
 
-def build_packages(cache, with_rpm):
-    """{(kind, arch, version): path} of built packages, reused from cache while the source is unchanged."""
-    folder = os.path.join(cache, "packages-" + source_hash())
-    with exclusive(folder + ".lock"):
-        return build_missing_packages(folder, with_rpm)
+def tampered_copy(source, cache):
+    """A copy of a package with one byte changed in the middle (same size, other content), kept in the cache
+    beside the packages: the packages are large, and every world serves the same ones."""
+    folder = os.path.join(cache, "agent", "tampered")
+    os.makedirs(folder, exist_ok=True)
+    target = os.path.join(folder, hashlib.sha256(source.encode()).hexdigest()[:16] + os.path.splitext(source)[1])
+    with exclusive(target + ".lock"):
+        if not os.path.exists(target):
+            data = bytearray(open(source, "rb").read())
+            data[len(data) // 2] ^= 0xFF
+            with open(target + ".partial", "wb") as handle:
+                handle.write(data)
+            os.replace(target + ".partial", target)
+    return target
 
 
-def build_missing_packages(folder, with_rpm):
-    built = {}
-    for version in VERSIONS:
-        for arch in ("amd64", "arm64"):
-            out = os.path.join(folder, version, arch)
-            deb = os.path.join(out, PACKAGE + ".deb")
-            if not os.path.exists(deb):
-                package_build.build_deb(version, arch, out + ".partial")
-                shutil.rmtree(out, ignore_errors=True)
-                os.rename(out + ".partial", out)
-            built[("deb", arch, version)] = deb
-            if with_rpm:
-                rpm = os.path.join(out, PACKAGE + ".rpm")
-                if not os.path.exists(rpm):
-                    package_build.build_rpm(version, arch, out)
-                built[("rpm", arch, version)] = rpm
-    return built
+def place(source, target):
+    """A package in the mirror's tree: a link to the built file (the server follows it), not a 50 MB copy."""
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    os.symlink(source, target)
 
 
-def sign(gnupg_home, fingerprint, target):
-    gpg(gnupg_home, "--yes", "--local-user", fingerprint, "--output", target + ".sig", "--detach-sign", target)
-
-
-def tamper(source, target):
-    """Copy a package with one byte changed in the middle: same size, different content."""
-    data = bytearray(open(source, "rb").read())
-    data[len(data) // 2] ^= 0xFF
-    with open(target, "wb") as handle:
-        handle.write(data)
-
-
-def publish(root, gnupg_home, cache, with_rpm=None):
+def publish(root, gnupg_home, cache):
     """Lay the bucket out under root; returns a summary (key fingerprint, versions, files)."""
-    if with_rpm is None:
-        with_rpm = package_build.can_build_rpm()
     fingerprint = make_key(gnupg_home)
-    packages = build_packages(cache, with_rpm)
+    packages = build_packages()
     shutil.rmtree(root, ignore_errors=True)
+    signatures = os.path.join(root, "signatures")
+    os.makedirs(signatures)
+    signed = {}
+    for key, path in sorted(packages.items()):
+        signed[key] = os.path.join(signatures, "%s-%s" % key)
+        gpg(gnupg_home, "--yes", "--local-user", fingerprint, "--output", signed[key], "--detach-sign", path)
     files = []
-    targets = [("deb", target) for target in DEB_TARGETS] + ([("rpm", t) for t in RPM_TARGETS] if with_rpm else [])
+    targets = [("deb", target) for target in DEB_TARGETS] + [("rpm", target) for target in RPM_TARGETS]
     for kind, (platform, arch) in targets:
         for version in VERSIONS:
             for label in [version] + (["latest"] if version == VERSIONS[-1] else []):
                 relative = os.path.join(platform, arch, label, "%s.%s" % (PACKAGE, kind))
-                target = os.path.join(root, relative)
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                shutil.copyfile(packages[(kind, arch, version)], target)
-                sign(gnupg_home, fingerprint, target)
+                place(packages[(kind, version)], os.path.join(root, relative))
+                shutil.copyfile(signed[(kind, version)], os.path.join(root, relative) + ".sig")
                 tampered = os.path.join(root, "tampered", relative)
-                os.makedirs(os.path.dirname(tampered), exist_ok=True)
-                tamper(target, tampered)
-                shutil.copyfile(target + ".sig", tampered + ".sig")
+                place(tampered_copy(packages[(kind, version)], cache), tampered)
+                shutil.copyfile(signed[(kind, version)], tampered + ".sig")
                 files.append(relative)
+    shutil.rmtree(signatures)
     os.makedirs(os.path.join(root, "info", "latest"))
     with open(os.path.join(root, "info", "latest", "CWAGENT_VERSION"), "w") as handle:
         handle.write(VERSIONS[-1] + "\n")
     os.makedirs(os.path.join(root, "assets"))
     with open(os.path.join(root, "assets", "amazon-cloudwatch-agent.gpg"), "wb") as handle:
         handle.write(gpg(gnupg_home, "--armor", "--export", fingerprint).stdout)
-    return {"fingerprint": fingerprint, "versions": VERSIONS, "latest": VERSIONS[-1], "rpm": with_rpm,
-            "files": files}
+    return {"fingerprint": fingerprint, "versions": VERSIONS, "latest": VERSIONS[-1], "rpm": True, "files": files}
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -1,7 +1,7 @@
 """The Debian packages the test world needs (podman hosts, image build, package signing and building),
 installed when missing, so each layer that needs them works on a fresh machine whatever ran before it.
 
-    python -m tests.support.system_packages [--rpm]     (--rpm adds rpmbuild, for the optional .rpm)
+    python -m tests.support.system_packages [--rpm]     (--rpm adds rpmbuild, for the agent's .rpm)
 
 A machine that has them pays nothing. Needs root, or sudo for apt-get.
 """
@@ -23,7 +23,11 @@ WORLD = {
     "gpg": "gnupg",
     "dpkg-scanpackages": "dpkg-dev",
     "dpkg-deb": "dpkg",
+    # the agent's create_deb.sh assembles its .deb with ar (agent_build.py)
+    "ar": "binutils",
     "curl": "curl",
+    # the world's guard against requests to the real instance metadata address (world.py)
+    "iptables": "iptables",
     # the ee layer reaches its hosts over SSH, as AWX does (tests/support/ssh_hosts.py)
     "ssh-keygen": "openssh-client",
 }

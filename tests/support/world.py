@@ -49,7 +49,6 @@ from tests.support.paths import ROOT
 from tests.support.paths import SHARED
 
 SCHEMA = os.path.join(SHARED, "cloudwatch-agent", "schema.json")
-SCHEMA_IN_HOST = "/usr/share/iamkit-test-agent/schema.json"
 LABEL = "iamkit-world"
 BOOT_TIMEOUT = 90
 
@@ -63,11 +62,12 @@ def label_value(state_dir):
 
 
 def schema_path(log=print):
-    """AWS's schema for the test agent, or None; a missing schema fails the world under CI=true."""
+    """AWS's schema of the agent configuration, which tests hand the role's controller-side check, or None;
+    a missing schema fails the world under CI=true."""
     if os.path.exists(SCHEMA):
         return SCHEMA
-    message = ("schema.json not found at %s (set IAMKIT_SHARED_DIR): the test agent will check JSON syntax "
-               "and top-level sections only" % SCHEMA)
+    message = ("schema.json not found at %s (set IAMKIT_SHARED_DIR): tests check "
+               "configurations on the controller without it" % SCHEMA)
     if os.environ.get("CI") == "true":
         raise WorldError(message + "; under CI=true this is a failure")
     log("WARNING: " + message)
@@ -94,6 +94,28 @@ def pid_alive(pid):
         return os.waitpid(pid, os.WNOHANG)[0] != pid
     except ChildProcessError:
         return True
+
+
+# The address of the real instance metadata service. The hosts share the machine's network (host networking),
+# so one rule of the machine's firewall refuses every packet to it, from a host or anything else here, and
+# counts them: no test traffic leaves loopback, and a test can prove none was even attempted.
+REAL_METADATA_ADDRESS = "169.254.169.254"
+GUARD_RULE = ["OUTPUT", "--destination", REAL_METADATA_ADDRESS + "/32", "-m", "comment", "--comment",
+              "iamkit-world: no test traffic to the real instance metadata", "-j", "REJECT"]
+
+
+def guard_metadata_address():
+    """Add the firewall rule once per machine (a second world finds it in place)."""
+    present = subprocess.run(["iptables", "-C"] + GUARD_RULE, capture_output=True, check=False)
+    if present.returncode != 0:
+        subprocess.run(["iptables", "-I"] + GUARD_RULE, capture_output=True, text=True, check=True)
+
+
+def metadata_address_attempts():
+    """Packets refused by the guard since it was added: each is a request to 169.254.169.254 attempted."""
+    listed = subprocess.run(["iptables", "-L", "OUTPUT", "-n", "-v", "-x"], capture_output=True, text=True,
+                            check=True).stdout
+    return sum(int(line.split()[0]) for line in listed.splitlines() if "iamkit-world:" in line)
 
 
 class World:
@@ -165,11 +187,13 @@ class World:
             timings["image"] = round(time.monotonic() - moment, 1)
             self.state["image"] = {"name": image, "how": how}
             self.save()
+            guard_metadata_address()
+            self.state["metadata_attempts_at_up"] = metadata_address_attempts()
             timings["aws"] = self.start_aws()
             timings["mirror"] = self.start_mirror()
             moment = time.monotonic()
             for index in range(1, hosts + 1):
-                self.start_host("host%d" % index, image, schema, on_premise)
+                self.start_host("host%d" % index, image, on_premise)
             self.wait_for_hosts()
             timings["hosts"] = round(time.monotonic() - moment, 1)
             self.write_inventory()
@@ -216,7 +240,7 @@ class World:
         self.save()
         return round(time.monotonic() - moment, 1)
 
-    def start_host(self, name, image, schema, on_premise=False):
+    def start_host(self, name, image, on_premise=False):
         """The container that plays a host: an EC2 instance (a moto instance and its metadata port) or, with
         `on_premise`, a server outside EC2."""
         container = "iamkit-world-%s-%s" % (self.state["label"], name)
@@ -231,8 +255,6 @@ class World:
         self.save()
         host_dir = os.path.join(self.state_dir, "hosts", name)
         os.makedirs(host_dir, exist_ok=True)
-        if os.environ.get("CI") == "true":
-            environment.append("CWAGENT_SCHEMA_REQUIRED=1")
         with open(os.path.join(host_dir, "world.conf"), "w") as handle:
             handle.write("# The host's network, as the test world provides it.\n[Manager]\nDefaultEnvironment=%s\n"
                          % " ".join(environment))
@@ -244,8 +266,6 @@ class World:
         mounts = ["--volume", "%s:/etc/systemd/system.conf.d/iamkit-world.conf:ro"
                   % os.path.join(host_dir, "world.conf"),
                   "--volume", "%s:/etc/sudoers.d/iamkit-world:ro" % sudoers]
-        if schema:
-            mounts += ["--volume", "%s:%s:ro" % (schema, SCHEMA_IN_HOST)]
         container_env = [option for item in environment for option in ("--env", item)]
         self.podman("run", "--detach", "--name", container, "--hostname", name, "--network", "host",
                     "--systemd", "always", "--label", "%s=%s" % (LABEL, self.state["label"]), *mounts,
@@ -285,7 +305,10 @@ class World:
                 "ansible_python_interpreter": "/usr/bin/python3",
             }, **dict((key, host[key]) for key in ("instance_id", "imds_port", "imds_url") if key in host))
         inventory = {"all": {
+            # The world's AWS is at one loopback address: the agent (aws-sdk-go v1, which reads no
+            # AWS_ENDPOINT_URL) is told it through the role's endpoint_override, as a user of a VPC endpoint is.
             "vars": {"aws_endpoint_url": self.state["aws_endpoint"], "aws_region": self.state["region"],
+                     "cloudwatch_agent_endpoint_override": self.state["aws_endpoint"],
                      "cloudwatch_agent_mirror_url": self.mirror_url, "iamkit_world_state": self.state_dir},
             "children": {"world_hosts": {"hosts": hosts}},
         }}

@@ -19,8 +19,10 @@ import pytest
 from tests.support.ansible_cli import aws_env
 from tests.support.paths import tool
 from tests.support.system_packages import install_world_packages
+from tests.support.world import GUARD_RULE
 from tests.support.world import LABEL
 from tests.support.world import World
+from tests.support.world import metadata_address_attempts
 from tests.support.world import pid_alive
 from tests.world.agent_runs import AGENT_LOG
 
@@ -29,9 +31,14 @@ TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 NAMESPACE = "IamkitWorld"
 AGENT_JSON = "/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json"
-CONFIG = {"agent": {"metrics_collection_interval": 2},
-          "metrics": {"namespace": NAMESPACE, "append_dimensions": {"InstanceId": "${aws:InstanceId}"},
-                      "metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}}
+
+
+def agent_config(world):
+    """Memory use every 2 s, sent every 5 s, with the instance id as dimension, to the world's AWS."""
+    return {"agent": {"metrics_collection_interval": 2},
+            "metrics": {"namespace": NAMESPACE, "append_dimensions": {"InstanceId": "${aws:InstanceId}"},
+                        "force_flush_interval": 5, "endpoint_override": world.aws.endpoint,
+                        "metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}}
 WAIT = 60
 
 
@@ -158,7 +165,7 @@ def test_package_from_mirror_verifies_installs_and_tampering_is_refused(podman_w
 def test_no_profile_no_credentials_then_association_publishes(podman_world):
     world = podman_world
     with open(os.path.join(world.state_dir, "agent.json"), "w") as handle:
-        json.dump(CONFIG, handle)
+        json.dump(agent_config(world), handle)
     world.podman("cp", os.path.join(world.state_dir, "agent.json"), world.host("host1")["container"] + ":" + AGENT_JSON)
     world.aws.reset_calls()
     started = fetch_config(world, "host1", AGENT_JSON)
@@ -169,8 +176,10 @@ def test_no_profile_no_credentials_then_association_publishes(podman_world):
 
     # No profile: metadata has no credentials, the host holds no keys, nothing reaches CloudWatch.
     assert metadata(world, "host1", "/latest/meta-data/iam/security-credentials/") == "404"
+    # The agent's SDK (aws-sdk-go) tries the environment, a shared profile, then the instance's role, and
+    # logs the chain's failure on every flush.
     wait_for("the agent to report missing credentials",
-             lambda: "no credentials, nothing sent" in sh(world, "host1", "cat " + AGENT_LOG).stdout)
+             lambda: "EC2RoleRequestError: no EC2 instance role found" in sh(world, "host1", "cat " + AGENT_LOG).stdout)
     keys = sh(world, "host1", "ls /root/.aws 2>/dev/null; cat /proc/$(systemctl show -p MainPID --value "
                               "amazon-cloudwatch-agent)/environ | tr '\\0' '\\n' | grep -c AWS_ACCESS_KEY_ID")
     assert keys.stdout.strip() == "0"
@@ -202,6 +211,14 @@ def test_role_without_policy_is_refused_by_embedded_aws(podman_world):
     assert "not authorized to perform: cloudwatch:PutMetricData" in log
     assert 403 in put_statuses(world)
     assert instance_metrics(world, "host2") == []
+
+
+def test_no_request_to_the_real_metadata_address_was_attempted(podman_world):
+    """The agents above ran in ec2 mode and re-translate with `-mode auto` at each start, which asks the
+    metadata service: every one must have asked its host's own endpoint. The world's firewall rule refuses and
+    counts any packet to 169.254.169.254 from anything on this machine, these hosts included."""
+    assert subprocess.run(["iptables", "-C"] + GUARD_RULE, capture_output=True, check=False).returncode == 0
+    assert metadata_address_attempts() == podman_world.state["metadata_attempts_at_up"]
 
 
 def test_down_leaves_no_process_or_container(podman_world):

@@ -129,3 +129,59 @@ def test_ssm_parameter_grants_apply_to_the_parameter_they_name(enforced_aws):
         reader.put_parameter(Name="AmazonCloudWatch-fidelity", Value="[]", Type="String", Overwrite=True)
     assert "AccessDenied" in error_code(refused_put)
     assert admin_ssm.get_parameter(Name="AmazonCloudWatch-fidelity")["Parameter"]["Value"] == "{}"
+
+
+def agent_like_cloudwatch(aws, key=None, **config):
+    """A CloudWatch client that gzips every request body as the CloudWatch agent does (botocore's request
+    compression, from the first byte), with the admin's keys or the given ones."""
+    from botocore.config import Config
+
+    keys = {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]} if key else {}
+    return aws.client("cloudwatch", config=Config(request_min_compression_size_bytes=1, **config), **keys)
+
+
+def test_a_compressed_body_is_checked_against_the_bytes_that_were_signed(enforced_aws):
+    cloudwatch = agent_like_cloudwatch(enforced_aws)
+    cloudwatch.put_metric_data(Namespace="FidelityGzip", MetricData=[{"MetricName": "signed", "Value": 1.0}])
+    assert [m["MetricName"] for m in cloudwatch.list_metrics(Namespace="FidelityGzip")["Metrics"]] == ["signed"]
+    forged = agent_like_cloudwatch(enforced_aws, key={"AccessKeyId": enforced_aws.state["access_key"],
+                                                      "SecretAccessKey": "not-the-secret"})
+    with pytest.raises(ClientError) as refused:
+        forged.put_metric_data(Namespace="FidelityGzip", MetricData=[{"MetricName": "forged", "Value": 1.0}])
+    assert error_code(refused) == "SignatureDoesNotMatch"
+
+
+def test_entity_metric_data_is_stored_as_aws_stores_it(enforced_aws):
+    """What the CloudWatch agent sends for an EC2 instance: its metrics inside EntityMetricData."""
+    cloudwatch = agent_like_cloudwatch(enforced_aws)
+    cloudwatch.put_metric_data(Namespace="FidelityEntity", EntityMetricData=[{
+        "Entity": {"KeyAttributes": {"Type": "AWS::Resource", "ResourceType": "AWS::EC2::Instance",
+                                     "Identifier": "i-0123456789abcdef0", "AwsAccountId": "123456789012"}},
+        "MetricData": [{"MetricName": "mem_used_percent", "Value": 42.0, "Unit": "Percent",
+                        "Dimensions": [{"Name": "InstanceId", "Value": "i-0123456789abcdef0"}]}]}])
+    metrics = cloudwatch.list_metrics(Namespace="FidelityEntity")["Metrics"]
+    assert [(m["MetricName"], m["Dimensions"]) for m in metrics] == [
+        ("mem_used_percent", [{"Name": "InstanceId", "Value": "i-0123456789abcdef0"}])]
+
+
+def test_authorization_errors_of_query_services_have_aws_shape(enforced_aws):
+    """<ErrorResponse><Error><Code>, which aws-sdk-go v1 reads; botocore reads it the same."""
+    import urllib.error
+    import urllib.request
+
+    iam = enforced_aws.client("iam")
+    iam.create_user(UserName="fidelity-no-rights")
+    key = iam.create_access_key(UserName="fidelity-no-rights")["AccessKey"]
+    cloudwatch = agent_like_cloudwatch(enforced_aws, key=key)
+    with pytest.raises(ClientError) as refused:
+        cloudwatch.put_metric_data(Namespace="FidelityDenied", MetricData=[{"MetricName": "m", "Value": 1.0}])
+    assert error_code(refused) == "AccessDenied"
+    assert "cloudwatch:PutMetricData" in refused.value.response["Error"]["Message"]
+    unsigned = urllib.request.Request(enforced_aws.endpoint + "/", data=b"Action=ListMetrics&Version=2010-08-01",
+                                      headers={"Authorization": "AWS4-HMAC-SHA256 Credential=AKIDNOTAKEY/20260101/"
+                                               "us-east-1/monitoring/aws4_request, SignedHeaders=host, Signature=0",
+                                               "Content-Type": "application/x-www-form-urlencoded"})
+    with pytest.raises(urllib.error.HTTPError) as raw:
+        urllib.request.urlopen(unsigned, timeout=10)
+    body = raw.value.read()
+    assert body.count(b"<ErrorResponse><Error><Code>") == 1 and b"<Errors>" not in body
