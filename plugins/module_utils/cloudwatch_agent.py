@@ -77,10 +77,10 @@ def build_config(structured):
     files = structured.get("log_files") or []
     if files:
         config["logs"] = {"logs_collected": {"files": {"collect_list": [_log_file(f) for f in files]}}}
-    endpoint = structured.get("endpoint_override")
-    for section in ("metrics", "logs"):
-        if endpoint and section in config:
-            config[section]["endpoint_override"] = endpoint
+    for key in ("endpoint_override", "force_flush_interval"):
+        for section in ("metrics", "logs"):
+            if structured.get(key) and section in config:
+                config[section][key] = structured[key]
     return config
 
 

@@ -63,6 +63,11 @@ options:
           - URL the agent sends metrics and logs to instead of the region's public endpoints (for example an
             interface VPC endpoint without private DNS), as C(endpoint_override) of C(metrics) and C(logs).
         type: str
+      force_flush_interval:
+        description:
+          - Longest wait, in seconds, before the agent sends what it collected (C(force_flush_interval) of
+            C(metrics) and C(logs)); the agent's own when not given (60 s for metrics, 5 s for logs).
+        type: int
       run_as_user:
         description: User the agent runs as.
         type: str
@@ -175,6 +180,7 @@ STRUCTURED = dict(
     log_files=dict(type="list", elements="dict", default=[]),
     region=dict(type="str"),
     endpoint_override=dict(type="str"),
+    force_flush_interval=dict(type="int"),
     run_as_user=dict(type="str"),
     debug=dict(type="bool", default=False),
 )

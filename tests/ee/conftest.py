@@ -74,19 +74,13 @@ class SshWorld:
         with open(self.key_path) as handle:
             return handle.read()
 
-    def site_variables(self):
-        """What the site's inventory says for every host: this world's AWS is at one loopback address, which
-        the agent is told as a user of a VPC endpoint tells it (aws-sdk-go v1 reads no AWS_ENDPOINT_URL)."""
-        return {"cloudwatch_agent_endpoint_override": self.world.aws.endpoint}
-
     def inventory(self):
-        """The hosts as an AWX inventory holds them (variables per host, and the inventory's own)."""
-        return {"hosts": ssh_hosts.inventory_hosts(self.world), "variables": self.site_variables()}
+        """The hosts as an AWX inventory holds them (variables per host)."""
+        return {"hosts": ssh_hosts.inventory_hosts(self.world)}
 
     def inventory_file(self, path):
         with open(path, "w") as handle:
-            json.dump({"all": {"hosts": ssh_hosts.inventory_hosts(self.world), "vars": self.site_variables()}},
-                      handle, indent=1)
+            json.dump({"all": {"hosts": ssh_hosts.inventory_hosts(self.world)}}, handle, indent=1)
         return path
 
 

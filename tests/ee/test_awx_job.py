@@ -45,7 +45,8 @@ SECRET_CREDENTIAL_INPUTS = ("password", "security_token", "ssh_key_data")
 def agent_answers(world, interval=10):
     """What a user answers in the agent survey for this site: its package mirror and the mirror's key."""
     return {"cloudwatch_agent_iam_role_name": AGENT_ROLE, "cloudwatch_agent_namespace": "IamkitAwx",
-            "cloudwatch_agent_metrics_collection_interval": interval, "cloudwatch_agent_version": "latest",
+            "cloudwatch_agent_metrics_collection_interval": interval, "cloudwatch_agent_force_flush_interval": interval,
+            "cloudwatch_agent_version": "latest",
             "cloudwatch_agent_download_base_url": world.mirror_url,
             "cloudwatch_agent_gpg_fingerprint": world.state["mirror"]["fingerprint"],
             "cloudwatch_agent_state": "present"}

@@ -38,6 +38,8 @@ def playbook_vars(world):
         "cloudwatch_agent_metadata_url": "{{ imds_url }}",
         "cloudwatch_agent_controller_cache": os.path.join(world.state_dir, "controller-cache"),
         "cloudwatch_agent_metrics_collection_interval": 10,
+        # The agent sends every 10 s instead of its 60 s, so the report shows a metric soon after the run.
+        "cloudwatch_agent_force_flush_interval": 10,
     }
     if world.state.get("schema"):
         settings["cloudwatch_agent_schema_path"] = world.state["schema"]

@@ -14,7 +14,10 @@ What `up` starts, all on 127.0.0.1:
   (a second account, and AssumeRole across accounts decided by the role's trust policy), and `aws_fidelity`
   (moto answering as AWS does where a check reads it, such as an instance's profile after a replace);
 - per host, a moto EC2 instance and its own instance-metadata port (imds.py), answering for that instance;
-- the package mirror (mirror.py) with the test agent packages, signed by a key made here;
+- AWS's public names for the hosts (aws_names.py): a TLS front of the embedded AWS on a loopback address of
+  this world, on port 443, which each host's /etc/hosts sends sts, ssm, ec2, monitoring and logs names to,
+  with a certificate from a CA made here that the hosts trust; the real agent calls AWS by those names;
+- the package mirror (mirror.py) with the real agent's packages (agent_build.py), signed by a key made here;
 - per host, a podman container of the host image (host_image.py) running systemd with host networking.
 Every process of a host gets two addresses, as the network of an EC2 instance gives them to every process:
 AWS_EC2_METADATA_SERVICE_ENDPOINT (its own metadata port) and AWS_ENDPOINT_URL (the embedded AWS). Services
@@ -40,6 +43,7 @@ import sys
 import time
 from contextlib import contextmanager
 
+from tests.support import aws_names
 from tests.support import host_image
 from tests.support import mirror
 from tests.support.embedded_aws import EmbeddedAWS
@@ -190,6 +194,7 @@ class World:
             guard_metadata_address()
             self.state["metadata_attempts_at_up"] = metadata_address_attempts()
             timings["aws"] = self.start_aws()
+            timings["aws"] += self.start_aws_front()
             timings["mirror"] = self.start_mirror()
             moment = time.monotonic()
             for index in range(1, hosts + 1):
@@ -218,6 +223,24 @@ class World:
         self.state["aws_endpoint"] = aws.endpoint
         self.state["region"] = aws.region
         self.save()
+        return round(time.monotonic() - moment, 1)
+
+    def start_aws_front(self):
+        """The TLS front that answers for AWS's names on this world's own loopback address (aws_names.py)."""
+        moment = time.monotonic()
+        address = aws_names.front_address(self.state["label"])
+        names = aws_names.aws_host_names(self.state["region"]) + [address]
+        ca, cert, key = aws_names.make_certificates(os.path.join(self.state_dir, "aws-tls"), names)
+        path = os.path.join(self.state_dir, "aws-front.json")
+        if os.path.exists(path):
+            os.remove(path)
+        with open(path + ".log", "ab") as log_file:
+            command = aws_names.front_command(address, 443, cert, key, self.state["aws_endpoint"], path)
+            process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       start_new_session=True, cwd=ROOT)
+        self.state["aws_front"] = {"pid": process.pid, "address": address, "ca": ca}
+        self.save()
+        wait_for_file(path, process, "AWS names front")
         return round(time.monotonic() - moment, 1)
 
     def start_mirror(self):
@@ -251,6 +274,9 @@ class World:
             host.update(self.start_instance(name))
             environment = ["AWS_EC2_METADATA_SERVICE_ENDPOINT=%s" % host["imds_url"]]
         environment.append("AWS_ENDPOINT_URL=%s" % self.aws.endpoint)
+        front = self.state["aws_front"]
+        names_args, names_environment = aws_names.host_options(front["ca"], front["address"], self.state["region"])
+        environment += names_environment
         self.state["hosts"].append(host)
         self.save()
         host_dir = os.path.join(self.state_dir, "hosts", name)
@@ -265,7 +291,7 @@ class World:
         os.chmod(sudoers, 0o440)
         mounts = ["--volume", "%s:/etc/systemd/system.conf.d/iamkit-world.conf:ro"
                   % os.path.join(host_dir, "world.conf"),
-                  "--volume", "%s:/etc/sudoers.d/iamkit-world:ro" % sudoers]
+                  "--volume", "%s:/etc/sudoers.d/iamkit-world:ro" % sudoers] + names_args
         container_env = [option for item in environment for option in ("--env", item)]
         self.podman("run", "--detach", "--name", container, "--hostname", name, "--network", "host",
                     "--systemd", "always", "--label", "%s=%s" % (LABEL, self.state["label"]), *mounts,
@@ -305,10 +331,7 @@ class World:
                 "ansible_python_interpreter": "/usr/bin/python3",
             }, **dict((key, host[key]) for key in ("instance_id", "imds_port", "imds_url") if key in host))
         inventory = {"all": {
-            # The world's AWS is at one loopback address: the agent (aws-sdk-go v1, which reads no
-            # AWS_ENDPOINT_URL) is told it through the role's endpoint_override, as a user of a VPC endpoint is.
             "vars": {"aws_endpoint_url": self.state["aws_endpoint"], "aws_region": self.state["region"],
-                     "cloudwatch_agent_endpoint_override": self.state["aws_endpoint"],
                      "cloudwatch_agent_mirror_url": self.mirror_url, "iamkit_world_state": self.state_dir},
             "children": {"world_hosts": {"hosts": hosts}},
         }}
@@ -327,9 +350,10 @@ class World:
             self.podman("rm", "--force", "--time", "0", *sorted(containers), check=False)
         if self.state.get("aws_pid"):
             stop_pid(self.state["aws_pid"])
-        if self.state.get("mirror", {}).get("pid"):
-            stop_pid(self.state["mirror"]["pid"])
-        for name in ("aws.json", "mirror.json", "inventory.yml", "world.json"):
+        for part in ("mirror", "aws_front"):
+            if self.state.get(part, {}).get("pid"):
+                stop_pid(self.state[part]["pid"])
+        for name in ("aws.json", "aws-front.json", "mirror.json", "inventory.yml", "world.json"):
             path = os.path.join(self.state_dir, name)
             if os.path.exists(path):
                 os.remove(path)
@@ -350,6 +374,8 @@ class World:
             "embedded_aws": {"endpoint": self.state.get("aws_endpoint"), "alive": pid_alive(self.state.get("aws_pid"))},
             "mirror": {"url": self.state.get("mirror", {}).get("url"),
                        "alive": pid_alive(self.state.get("mirror", {}).get("pid"))},
+            "aws_front": {"address": self.state.get("aws_front", {}).get("address"),
+                          "alive": pid_alive(self.state.get("aws_front", {}).get("pid"))},
             "hosts": [dict(host, container_state=running[host["name"]]) for host in self.hosts],
             "inventory": self.inventory_path, "timings": self.state.get("timings"),
         }

@@ -25,7 +25,7 @@ def run_role(world, tmp_path, keys, label, check=False, **extra):
         "cloudwatch_agent_region": world.aws.region, "cloudwatch_agent_run_as_user": "cwagent",
         "cloudwatch_agent_credentials_file": CREDENTIALS,
         "cloudwatch_agent_namespace": NAMESPACE, "cloudwatch_agent_append_dimensions": [],
-        "cloudwatch_agent_metrics_collection_interval": 5,
+        "cloudwatch_agent_metrics_collection_interval": 5, "cloudwatch_agent_force_flush_interval": 5,
         "cloudwatch_agent_download_base_url": world.mirror_url,
         "cloudwatch_agent_gpg_fingerprint": world.state["mirror"]["fingerprint"],
         "cloudwatch_agent_controller_cache": world.state_dir + "/controller-cache",

@@ -23,7 +23,7 @@ def test_a_new_version_of_the_ssm_parameter_is_applied_again(on_premise_world, a
 
     def value(interval):
         return json.dumps({"agent": {"run_as_user": "cwagent", "metrics_collection_interval": interval},
-                           "metrics": {"namespace": NAMESPACE,
+                           "metrics": {"namespace": NAMESPACE, "force_flush_interval": 5,
                                        "metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}})
 
     ssm.put_parameter(Name=name, Value=value(5), Type="String")

@@ -33,11 +33,11 @@ NAMESPACE = "IamkitWorld"
 AGENT_JSON = "/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json"
 
 
-def agent_config(world):
-    """Memory use every 2 s, sent every 5 s, with the instance id as dimension, to the world's AWS."""
+def agent_config():
+    """Memory use every 2 s, sent every 5 s, with the instance id as dimension."""
     return {"agent": {"metrics_collection_interval": 2},
             "metrics": {"namespace": NAMESPACE, "append_dimensions": {"InstanceId": "${aws:InstanceId}"},
-                        "force_flush_interval": 5, "endpoint_override": world.aws.endpoint,
+                        "force_flush_interval": 5,
                         "metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}}
 WAIT = 60
 
@@ -165,7 +165,7 @@ def test_package_from_mirror_verifies_installs_and_tampering_is_refused(podman_w
 def test_no_profile_no_credentials_then_association_publishes(podman_world):
     world = podman_world
     with open(os.path.join(world.state_dir, "agent.json"), "w") as handle:
-        json.dump(agent_config(world), handle)
+        json.dump(agent_config(), handle)
     world.podman("cp", os.path.join(world.state_dir, "agent.json"), world.host("host1")["container"] + ":" + AGENT_JSON)
     world.aws.reset_calls()
     started = fetch_config(world, "host1", AGENT_JSON)

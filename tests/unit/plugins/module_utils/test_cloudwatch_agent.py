@@ -96,13 +96,16 @@ def test_build_config_log_files_region_and_agent_settings():
     assert agent.check_config(config) == []
 
 
-def test_build_config_endpoint_override_reaches_metrics_and_logs():
+def test_build_config_endpoint_override_and_flush_interval_reach_metrics_and_logs():
     structured = dict(STRUCTURED, endpoint_override="https://vpce-0a1b.monitoring.eu-west-1.vpce.amazonaws.com",
                       log_files=[{"file_path": "/var/log/syslog", "log_group_name": "syslog"}])
     config = agent.build_config(structured)
     assert config["metrics"]["endpoint_override"] == structured["endpoint_override"]
     assert config["logs"]["endpoint_override"] == structured["endpoint_override"]
     assert agent.schema_problems(config, load_schema()) == []
+    flushed = agent.build_config(dict(structured, force_flush_interval=5))
+    assert flushed["metrics"]["force_flush_interval"] == flushed["logs"]["force_flush_interval"] == 5
+    assert agent.schema_problems(flushed, load_schema()) == []
     # Without logs to send, no logs section is made for the endpoint alone.
     assert "logs" not in agent.build_config(dict(STRUCTURED, endpoint_override="http://127.0.0.1:1"))
 
