@@ -214,8 +214,8 @@ def build(source=SOURCE, cache=CACHE):
             package(source_dir, bin_dir, version, os.path.join(folder, "packages", version), work)
         shutil.rmtree(work)
         open(done, "w").close()
-        log("packaged %s as .deb and .rpm in %.0f s, in %s" % (", ".join(PACKAGE_VERSIONS),
-                                                                time.monotonic() - started, folder))
+        took = time.monotonic() - started
+        log("packaged %s as .deb and .rpm in %.0f s, in %s" % (", ".join(PACKAGE_VERSIONS), took, folder))
         return packages_in(folder)
 
 

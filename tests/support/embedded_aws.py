@@ -151,10 +151,14 @@ class Front:
         body = b"".join(result)
         if hasattr(result, "close"):
             result.close()
+        headers = answer["headers"]
         for response_filter in self.response_filters:
-            body = response_filter(call, answer["status"], body)
-        headers = [(name, str(len(body)) if name.lower() == "content-length" else value)
-                   for name, value in answer["headers"]]
+            filtered = response_filter(call, answer["status"], body)
+            if filtered != body:
+                # Only a changed body gets a new length: a HEAD answer's length is the object's, with no body.
+                body = filtered
+                headers = [(name, str(len(body)) if name.lower() == "content-length" else value)
+                           for name, value in headers]
         start_response(answer["status"], headers, answer["exc_info"])
         self._record(call["service"], call["action"], answer["status"])
         return [body]

@@ -33,11 +33,11 @@ RECIPE = {
     "suite": "bookworm",
     "variant": "minbase",
     # systemd boots the host; python3 runs Ansible modules; python3-apt serves ansible.builtin.apt;
-    # python3-boto3 and python3-jsonschema run the test agent; gnupg, curl and ca-certificates are what
-    # the CloudWatch agent role uses to fetch and verify the package.
+    # gnupg, curl and ca-certificates are what the CloudWatch agent role uses to fetch and verify the package
+    # (the agent itself is a static Go program and needs nothing more).
     "include": [
         "systemd", "systemd-sysv", "dbus", "sudo", "procps",
-        "python3", "python3-apt", "python3-boto3", "python3-jsonschema",
+        "python3", "python3-apt",
         "gnupg", "ca-certificates", "curl",
     ],
     # Units that wait for hardware or consoles a container does not have.
@@ -47,8 +47,7 @@ RECIPE = {
     ],
     # The AWS CLI the seed stories run on the hosts (`aws s3 cp`), every package pinned. From PyPI, not Debian:
     # bookworm's awscli 2.9 predates AWS_ENDPOINT_URL (AWS CLI 2.13 and 1.29 brought it), so the STS call behind
-    # an SDK profile with role_arn could not reach the embedded AWS. It goes to /opt/aws-cli, apart from Debian's
-    # python3-botocore that the test agent uses (this AWS CLI carries its own botocore).
+    # an SDK profile with role_arn could not reach the embedded AWS. It goes to /opt/aws-cli with its own botocore.
     "aws_cli": [
         "awscli==1.46.3", "colorama==0.4.6", "docutils==0.19", "jmespath==1.1.0", "pyasn1==0.6.5",
         "python-dateutil==2.9.0.post0", "PyYAML==6.0.4", "rsa==4.7.2", "six==1.17.0", "urllib3==2.8.0",

@@ -63,6 +63,20 @@ def build_packages():
     return agent_build.build()
 
 
+def sign(gnupg_home, fingerprint, target, signature=None):
+    """A detached signature of target, beside it (target.sig) unless another path is given."""
+    gpg(gnupg_home, "--yes", "--local-user", fingerprint, "--output", signature or target + ".sig",
+        "--detach-sign", target)
+
+
+def tamper(source, target):
+    """Copy a package with one byte changed in the middle: same size, different content."""
+    data = bytearray(open(source, "rb").read())
+    data[len(data) // 2] ^= 0xFF
+    with open(target, "wb") as handle:
+        handle.write(data)
+
+
 def tampered_copy(source, cache):
     """A copy of a package with one byte changed in the middle (same size, other content), kept in the cache
     beside the packages: the packages are large, and every world serves the same ones."""
@@ -71,10 +85,7 @@ def tampered_copy(source, cache):
     target = os.path.join(folder, hashlib.sha256(source.encode()).hexdigest()[:16] + os.path.splitext(source)[1])
     with exclusive(target + ".lock"):
         if not os.path.exists(target):
-            data = bytearray(open(source, "rb").read())
-            data[len(data) // 2] ^= 0xFF
-            with open(target + ".partial", "wb") as handle:
-                handle.write(data)
+            tamper(source, target + ".partial")
             os.replace(target + ".partial", target)
     return target
 
@@ -95,7 +106,7 @@ def publish(root, gnupg_home, cache):
     signed = {}
     for key, path in sorted(packages.items()):
         signed[key] = os.path.join(signatures, "%s-%s" % key)
-        gpg(gnupg_home, "--yes", "--local-user", fingerprint, "--output", signed[key], "--detach-sign", path)
+        sign(gnupg_home, fingerprint, path, signed[key])
     files = []
     targets = [("deb", target) for target in DEB_TARGETS] + [("rpm", target) for target in RPM_TARGETS]
     for kind, (platform, arch) in targets:

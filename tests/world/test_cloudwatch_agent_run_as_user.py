@@ -2,7 +2,7 @@
 
 The agent runs as cwagent, so it reads its credentials file after dropping root; the file is put outside the
 agent's etc/ (which the agent hands to its user at each start, internal/util/user/userutil.go), so only the
-role's own ownership makes it readable. The test agent reads it as that user and sends nothing when it cannot
+role's own ownership makes it readable. The agent reads it as that user and sends nothing when it cannot
 (aws-sdk-go SharedCredentialsProvider's "SharedCredsLoad"). Judged from outside: the playbook's recap, the
 file's owner and mode and the agent's process owner on the host, and the metrics in CloudWatch (boto3).
 A second run changes nothing (no re-owning, so no restart); a file handed back to root is repaired.

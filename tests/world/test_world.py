@@ -39,6 +39,8 @@ def agent_config():
             "metrics": {"namespace": NAMESPACE, "append_dimensions": {"InstanceId": "${aws:InstanceId}"},
                         "force_flush_interval": 5,
                         "metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}}
+
+
 WAIT = 60
 
 

@@ -52,7 +52,7 @@ def front(aws, certificates, tmp_path_factory):
     address = aws_names.front_address(LABEL)
     folder = tmp_path_factory.mktemp("front")
     state_path, log_path = str(folder / "front.json"), str(folder / "front.log")
-    _, cert, key = certificates
+    cert, key = certificates[1], certificates[2]
     command = aws_names.front_command(address, free_port_on(address), cert, key, aws.endpoint, state_path)
     with open(log_path, "ab") as log:
         process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
@@ -128,7 +128,7 @@ def test_a_client_that_does_not_trust_the_test_ca_is_refused(aws, front):
 
 
 def test_the_certificate_names_every_aws_host(front, certificates):
-    ca_pem, cert_pem, _ = certificates
+    ca_pem, cert_pem = certificates[0], certificates[1]
     listed = x509.load_pem_x509_certificate(open(cert_pem, "rb").read()).extensions.get_extension_for_class(
         x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
     assert set(aws_names.aws_host_names(REGION)) <= set(listed)
@@ -168,7 +168,7 @@ def test_host_options_name_every_host_the_ca_and_its_trust():
 def test_new_names_remake_the_server_certificate_under_the_same_ca(certificates, tmp_path):
     for path in certificates + (os.path.join(os.path.dirname(certificates[0]), "aws-ca-key.pem"),):
         shutil.copy2(path, tmp_path / os.path.basename(path))
-    ca_pem, cert_pem, _ = aws_names.make_certificates(str(tmp_path), aws_names.aws_host_names("eu-west-1"))
+    ca_pem, cert_pem, _key = aws_names.make_certificates(str(tmp_path), aws_names.aws_host_names("eu-west-1"))
     assert open(ca_pem, "rb").read() == open(certificates[0], "rb").read()
     assert open(cert_pem, "rb").read() != open(certificates[1], "rb").read()
     cert = x509.load_pem_x509_certificate(open(cert_pem, "rb").read())
