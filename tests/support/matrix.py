@@ -1,5 +1,5 @@
-"""`make matrix-ci`: the sanity and unit layers of every leg of the support matrix (tests/matrix/<leg>.txt), as CI
-runs them, with each leg's time printed.
+"""`make matrix-ci`: the sanity and unit layers of every leg of the support matrix (tests/matrix/<leg>.txt), or of
+the legs named (CI names the oldest and the newest), with each leg's time printed.
 
     python -m tests.support.matrix [--jobs 2] [--layers sanity unit] [LEG ...]
 
