@@ -11,7 +11,8 @@ ACTION = "AssociateIamInstanceProfile"
 @pytest.fixture
 def faulty_instances(embedded_aws, module_runner):
     """(make instances, run the module, statuses of AssociateIamInstanceProfile, associated ids), on the
-    session's embedded AWS, wiped, with no fault switched on yet."""
+    session's embedded AWS, wiped, with no fault switched on yet (and none left on after: see
+    fixtures.no_fault_outlives_its_test)."""
     server = embedded_aws
     server.reset()
     server.control("faults", "DELETE")
@@ -46,8 +47,8 @@ def writes(embedded_aws):
 def test_new_profile_error_is_retried_until_it_goes_away(embedded_aws, faulty_instances):
     instances, run, statuses, associated = faulty_instances
     ids = instances(2)
-    embedded_aws.control("faults", "POST", {"action": ACTION, "count": 2, "kind": "invalid_profile"})
-    result = run(instance_ids=ids, instance_profile="web")
+    with embedded_aws.fault("faults", {"action": ACTION, "count": 2, "kind": "invalid_profile"}):
+        result = run(instance_ids=ids, instance_profile="web")
     assert result["changed"] and not result.get("failed")
     assert all(e["done"] and e["action"] == "associate" for e in result["associations"])
     assert statuses() == [200, 200, 400, 400]
@@ -59,21 +60,20 @@ def test_new_profile_error_is_retried_until_it_goes_away(embedded_aws, faulty_in
 def test_new_profile_error_past_the_timeout_fails_clearly_and_a_rerun_completes(embedded_aws, faulty_instances):
     instances, run, statuses, associated = faulty_instances
     ids = instances(1)
-    embedded_aws.control("faults", "POST", {"action": ACTION, "count": 5, "kind": "invalid_profile"})
-    result = run(instance_ids=ids, instance_profile="web", propagation_timeout=0)
+    with embedded_aws.fault("faults", {"action": ACTION, "count": 5, "kind": "invalid_profile"}):
+        result = run(instance_ids=ids, instance_profile="web", propagation_timeout=0)
     assert result["failed"] and "Invalid IAM Instance Profile ARN" in result["msg"] and ids[0] in result["msg"]
     assert "propagation_timeout" in result["msg"]
     assert [(e["instance_id"], e["done"]) for e in result["associations"]] == [(ids[0], False)]
     assert associated(ids) == []
-    embedded_aws.control("faults", "DELETE")
     assert run(instance_ids=ids, instance_profile="web")["changed"] and associated(ids) == ids
 
 
 def test_throttled_writes_complete_with_nothing_failed(embedded_aws, faulty_instances):
     instances, run, statuses, associated = faulty_instances
     ids = instances(6)
-    embedded_aws.control("faults", "POST", {"action": ACTION, "count": 5, "kind": "throttle"})
-    result = run(instance_ids=ids, instance_profile="web", max_concurrency=3)
+    with embedded_aws.fault("faults", {"action": ACTION, "count": 5, "kind": "throttle"}):
+        result = run(instance_ids=ids, instance_profile="web", max_concurrency=3)
     assert result["changed"] and not result.get("failed")
     assert [e["done"] for e in result["associations"]] == [True] * 6
     assert not any("error" in e for e in result["associations"])
@@ -86,10 +86,10 @@ def test_throttled_writes_complete_with_nothing_failed(embedded_aws, faulty_inst
 def test_failure_mid_way_reports_done_and_not_done_and_a_rerun_completes(embedded_aws, faulty_instances):
     instances, run, statuses, associated = faulty_instances
     ids = instances(4)
-    embedded_aws.control("faults", "POST", {"action": ACTION, "count": 1, "after": 2, "code": "UnauthorizedOperation",
-                                            "message": "You are not authorized to perform this operation.",
-                                            "status": 403})
-    result = run(instance_ids=ids, instance_profile="web", max_concurrency=1)
+    refusal = {"action": ACTION, "count": 1, "after": 2, "code": "UnauthorizedOperation",
+               "message": "You are not authorized to perform this operation.", "status": 403}
+    with embedded_aws.fault("faults", refusal):
+        result = run(instance_ids=ids, instance_profile="web", max_concurrency=1)
     assert result["failed"] and result["changed"]
     assert [e["done"] for e in result["associations"]] == [True, True, False, False]
     assert "UnauthorizedOperation" in result["associations"][2]["error"]

@@ -42,8 +42,10 @@ def run_play(tmp_path, module_defaults, tasks, check=True):
     playbook = tmp_path / "playbook.yml"
     playbook.write_text(yaml.safe_dump(play, sort_keys=False))
     env = clean_env(tmp_path, collections_path=COLLECTIONS)
-    # The json callback reports each task's result with the arguments the module received.
+    # The json callback reports each task's result with the arguments the module received (`invocation`),
+    # which ansible-core 2.21 adds to a result only when asked to; the older cores ignore the setting.
     env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
+    env["ANSIBLE_INJECT_INVOCATION"] = "true"
     result = run(playbook_command(str(playbook), "localhost,"), env, cwd=str(tmp_path), check=check)
     return [task["hosts"]["localhost"] for task in json.loads(result.stdout)["plays"][0]["tasks"]]
 

@@ -5,12 +5,9 @@ import time
 
 from tests.support.embedded_aws import is_write
 
-FAULT_CONTROLS = ("faults", "fault_shares", "propagation", "race", "rate_limits")
-
 
 def stop_faults(server):
-    for name in FAULT_CONTROLS:
-        server.control(name, "DELETE")
+    server.faults_off()
 
 
 def server_writes(server):

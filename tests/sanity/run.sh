@@ -16,6 +16,9 @@ if [ -x .venv/bin/python ] && [ -z "${VIRTUAL_ENV:-}" ]; then
   . .venv/bin/activate
 fi
 python=$(command -v python)
+# ansible-test runs on the venv's own interpreter (each leg of the support matrix has its own Python).
+python_version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+core_version=$("$python" -c 'import ansible.release; print(ansible.release.__version__)')
 
 # Every ignore entry is a finding let through; the policy is that there are none.
 shopt -s nullglob
@@ -38,9 +41,11 @@ amazon_aws=$("$python" -c 'import ansible_collections.amazon.aws as aws; print(l
 
 # The virtualenvs' scripts carry their full path in a shebang limited to 127 characters, and
 # ansible-test adds about 75 to HOME: fall back to a short path when the checkout's is long.
-home="$root/tests/output/sanity-home"
+# One HOME per ansible-core and Python: the matrix's legs run side by side, and two ansible-test runs must not
+# build the same virtualenv at once.
+home="$root/tests/output/sanity-home-$core_version-py$python_version"
 if [ ${#home} -gt 48 ]; then
-  home="/tmp/iamkit-sanity-home-$(printf '%s' "$root" | cksum | cut -d' ' -f1)"
+  home="/tmp/iamkit-sanity-home-$(printf '%s' "$root $core_version $python_version" | cksum | cut -d' ' -f1)"
 fi
 mkdir -p "$home/.ansible/test/cache"
 
@@ -70,7 +75,7 @@ collection="$tree/ansible_collections/iamkit/ec2"
 mkdir -p "$collection" "$tree/ansible_collections/amazon"
 ln -s "$amazon_aws" "$tree/ansible_collections/amazon/aws"
 tar -C "$root" -c \
-  --exclude=./.venv --exclude=./.git --exclude=./tests/output --exclude=./.ansible \
+  --exclude='./.venv*' --exclude=./.git --exclude=./tests/output --exclude=./.ansible \
   --exclude=__pycache__ --exclude=.pytest_cache --exclude=.ruff_cache --exclude=.cache \
   --exclude='./*.tar.gz' . | tar -C "$collection" -x
 
@@ -79,7 +84,7 @@ tar -C "$root" -c \
 unset ANSIBLE_COLLECTIONS_PATH ANSIBLE_COLLECTIONS_PATHS
 cd "$collection"
 status=0
-HOME="$home" ansible-test sanity --local --python 3.11 --color no "$@" 2>&1 | tee "$tree/sanity.log" || status=$?
+HOME="$home" ansible-test sanity --local --python "$python_version" --color no "$@" 2>&1 | tee "$tree/sanity.log" || status=$?
 # A test whose tool is missing is skipped with nothing but this warning and counts as passed.
 if grep -q 'Required program .* not found' "$tree/sanity.log"; then
   echo "sanity: a test was skipped for a missing program (see the warning above)" >&2

@@ -434,6 +434,23 @@ class EmbeddedAWS:
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read() or b"null")
 
+    # The controls of the faults extension that switch something on; fault_clock and fault_stats only measure.
+    FAULT_CONTROLS = ("faults", "fault_shares", "propagation", "race", "rate_limits")
+
+    def faults_off(self):
+        for name in self.FAULT_CONTROLS:
+            self.control(name, "DELETE")
+
+    @contextmanager
+    def fault(self, name, payload):
+        """Switch a fault on (a control of the faults extension) for the with block only: it is off again
+        however the block ends, so a test that dies does not hand its fault to the next test on this server."""
+        answer = self.control(name, "POST", payload)
+        try:
+            yield answer
+        finally:
+            self.control(name, "DELETE")
+
     def calls(self):
         """Every request since the last reset: [{"service", "action", "status"}, ...]."""
         return self.control("calls")

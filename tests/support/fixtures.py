@@ -99,6 +99,16 @@ def embedded_aws(tmp_path_factory):
     aws.stop()
 
 
+@pytest.fixture(autouse=True)
+def no_fault_outlives_its_test(request):
+    """Whatever a test switched on in the faults extension of the session's servers is off after it, however
+    the test ended: a test that dies half-way must not leave throttling on for the next test of that worker."""
+    yield
+    for server in ("embedded_aws", "enforced_aws"):
+        if server in request.fixturenames:
+            request.getfixturevalue(server).faults_off()
+
+
 @pytest.fixture(scope="session")
 def enforced_aws(tmp_path_factory):
     """A moto server that checks every request against the caller's IAM policies. Never reset: the admin

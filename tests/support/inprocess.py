@@ -32,6 +32,24 @@ def share_botocore_model_files():
     loaders.JSONFileLoader.load_file = load_file
 
 
+@contextmanager
+def module_args(args):
+    """Expose `args` to the AnsibleModule that main() makes within this context, on every ansible-core the
+    collection supports: 2.19 brought ansible.module_utils.testing for this; before it, AnsibleModule read
+    the arguments from basic._ANSIBLE_ARGS, which is what the older cores' own unit tests patched."""
+    try:
+        from ansible.module_utils.testing import patch_module_args
+    except ImportError:
+        from ansible.module_utils import basic
+
+        encoded = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
+        with mock.patch.object(basic, "_ANSIBLE_ARGS", encoded):
+            yield
+        return
+    with patch_module_args(args):
+        yield
+
+
 class CallLog:
     """Every botocore API call made in this process: (service, operation, params)."""
 
@@ -73,15 +91,13 @@ def run_module(module, args, check_mode=False, diff=False, clock=None):
     """
     import importlib
 
-    from ansible.module_utils.testing import patch_module_args
-
-    module_args = dict(region=REGION)
-    module_args.update(args)
-    module_args["_ansible_check_mode"] = check_mode
-    module_args["_ansible_diff"] = diff
+    arguments = dict(region=REGION)
+    arguments.update(args)
+    arguments["_ansible_check_mode"] = check_mode
+    arguments["_ansible_diff"] = diff
     target = importlib.import_module("ansible_collections.iamkit.ec2.plugins.modules.%s" % module)
     output = io.StringIO()
-    with patch_module_args(module_args), redirect_stdout(output):
+    with module_args(arguments), redirect_stdout(output):
         with pytest.raises(SystemExit):
             target.main(clock=clock) if clock is not None else target.main()
     return json.loads(output.getvalue())

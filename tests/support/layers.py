@@ -20,6 +20,8 @@ import time
 from tests.support.paths import ROOT
 
 LOG_DIR = os.path.join(ROOT, "tests", "output", "layers")
+# What the progress lines call the run: `make test`, or `make matrix LEG=...` (--label).
+label = "make test"
 
 
 def make_command(layer):
@@ -29,20 +31,22 @@ def make_command(layer):
 def run_one_by_one(layers, times):
     """Each layer in turn, its output shown live. True when all passed."""
     for layer in layers:
-        print("==== make test: layer %s" % layer, flush=True)
+        print("==== %s: layer %s" % (label, layer), flush=True)
         started = time.monotonic()
         code = subprocess.call(make_command(layer), cwd=ROOT)
         times.append((layer, time.monotonic() - started, code))
         if code != 0:
-            print("==== make test: layer '%s' FAILED" % layer, flush=True)
+            print("==== %s: layer '%s' FAILED" % (label, layer), flush=True)
             return False
     return True
 
 
 def run_together(layers, times):
     """Every layer at once, each into its log, shown when it ends. True when all passed."""
+    if not layers:
+        return True
     os.makedirs(LOG_DIR, exist_ok=True)
-    print("==== make test: layers %s, at the same time (logs in %s)" % (", ".join(layers), LOG_DIR), flush=True)
+    print("==== %s: layers %s, at the same time (logs in %s)" % (label, ", ".join(layers), LOG_DIR), flush=True)
     started = time.monotonic()
     running = {}
     for layer in layers:
@@ -63,11 +67,11 @@ def run_together(layers, times):
 
 
 def show_log(layer, code):
-    print("==== make test: layer %s" % layer)
+    print("==== %s: layer %s" % (label, layer))
     with open(os.path.join(LOG_DIR, layer + ".log")) as handle:
         sys.stdout.write(handle.read())
     if code != 0:
-        print("==== make test: layer '%s' FAILED" % layer)
+        print("==== %s: layer '%s' FAILED" % (label, layer))
     sys.stdout.flush()
 
 
@@ -75,15 +79,18 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--one-by-one", nargs="*", default=[], metavar="LAYER")
     parser.add_argument("--together", nargs="*", default=[], metavar="LAYER")
+    parser.add_argument("--label", default="make test", help="what the progress lines call the run")
     args = parser.parse_args(argv)
+    global label
+    label = args.label
     started, times = time.monotonic(), []
     passed = run_one_by_one(args.one_by_one, times) and run_together(args.together, times)
-    print("==== make test: time per layer")
+    print("==== %s: time per layer" % label)
     for layer, seconds, code in times:
         print("  %s %d s%s" % (layer, seconds, "" if code == 0 else " (FAILED)"))
     print("  all %d s" % (time.monotonic() - started))
     if passed:
-        print("==== make test: all layers passed (%s)" % " ".join(args.one_by_one + args.together))
+        print("==== %s: all layers passed (%s)" % (label, " ".join(args.one_by_one + args.together)))
     return 0 if passed else 1
 
 

@@ -26,7 +26,9 @@ JUNK_PREFIXES = ("tests/output", "benchmarks/output")
 
 def junk(member):
     parts = member.split("/")
-    return (bool(JUNK_DIRS.intersection(parts)) or member.endswith(JUNK_SUFFIXES)
+    # .venv-<leg>: the venvs of the support matrix's legs (make matrix LEG=...).
+    return (bool(JUNK_DIRS.intersection(parts)) or any(part.startswith(".venv-") for part in parts)
+            or member.endswith(JUNK_SUFFIXES)
             or member.startswith(JUNK_PREFIXES))
 
 
@@ -111,8 +113,9 @@ def test_build_ignore_keeps_leftovers_out(tmp_path):
     """galaxy.yml's build_ignore, tested on planted leftovers: a clean checkout may not have them all."""
     source = str(tmp_path / "source")
     shutil.copytree(ROOT, source, symlinks=True,
-                    ignore=shutil.ignore_patterns(".venv", ".git", "output", "__pycache__", "*.tar.gz"))
-    planted = [".venv/bin/python", ".git/HEAD", "tests/output/build/iamkit-ec2-0.0.1.tar.gz",
+                    ignore=shutil.ignore_patterns(".venv*", ".git", "output", "__pycache__", "*.tar.gz"))
+    planted = [".venv/bin/python", ".venv-2.17-aws9/bin/python", ".git/HEAD",
+               "tests/output/build/iamkit-ec2-0.0.1.tar.gz",
                "plugins/module_utils/__pycache__/plan.cpython-311.pyc", ".pytest_cache/README.md",
                ".ruff_cache/CACHEDIR.TAG", ".cache/pip/x", "benchmarks/output/figures.json",
                "iamkit-ec2-0.0.1.tar.gz"]

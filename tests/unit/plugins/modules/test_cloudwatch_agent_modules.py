@@ -8,9 +8,9 @@ import json
 from contextlib import redirect_stdout
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from moto.core import set_initial_no_auth_action_count
 
+from tests.support.inprocess import module_args
 from tests.support.paths import shared_file
 
 
@@ -18,7 +18,7 @@ def run(module, args, check_mode=False):
     """main() of a plain AnsibleModule (no AWS options); the result dict, `failed` set on fail_json."""
     target = importlib.import_module("ansible_collections.iamkit.ec2.plugins.modules.%s" % module)
     output = io.StringIO()
-    with patch_module_args(dict(args, _ansible_check_mode=check_mode)), redirect_stdout(output):
+    with module_args(dict(args, _ansible_check_mode=check_mode)), redirect_stdout(output):
         with pytest.raises(SystemExit):
             target.main()
     return json.loads(output.getvalue())
