@@ -58,10 +58,10 @@ def aws_play(name, hosts, role, role_vars=None, tasks_from=None):
              "tasks": [{"name": "Run " + role, "ansible.builtin.include_role": include}]}]
 
 
-def run_play(tmp_path, embedded_aws, play, hostvars, extra=(), check_mode=False, region=None):
+def run_play(tmp_path, embedded_aws, play, hostvars, extra=(), check_mode=False, region=None, limit=None):
     """ansible-playbook on `play` for local hosts with `hostvars` ({host: vars}), with `extra` as `-e` items
-    (strings such as "instance_role_associate=false", as a user types them). The embedded AWS's call log is
-    cleared first, so write_calls() tells what this run wrote."""
+    (strings such as "instance_role_associate=false", as a user types them) and `--limit limit`. The embedded
+    AWS's call log is cleared first, so write_calls() tells what this run wrote."""
     playbook = tmp_path / "playbook.yml"
     playbook.write_text(yaml.safe_dump(play, sort_keys=False))
     inventory = tmp_path / "inventory.json"
@@ -73,6 +73,7 @@ def run_play(tmp_path, embedded_aws, play, hostvars, extra=(), check_mode=False,
     env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
     embedded_aws.reset_calls()
     command = playbook_command(str(playbook), str(inventory), [connection] + list(extra), check_mode=check_mode)
+    command += ["--limit", limit] if limit else []
     return RoleRun(run(command, env, cwd=str(tmp_path), check=False))
 
 

@@ -103,8 +103,10 @@ def agent_play(package_file):
 
 @pytest.fixture
 def package_file(tmp_path):
+    """A package file with its signature and key beside it, as the role asks (not read in check mode)."""
     path = tmp_path / "amazon-cloudwatch-agent.deb"
-    path.write_bytes(b"not read in check mode")
+    for name in (path.name, path.name + ".sig", "amazon-cloudwatch-agent.gpg"):
+        (tmp_path / name).write_bytes(b"not read in check mode")
     return path
 
 
@@ -161,9 +163,19 @@ def role_files(role):
             yield os.path.join(path, name)
 
 
+def mentions_only(line, match):
+    """Whether this occurrence of a name is not a use of its value: a key or words in a message (followed by ':'
+    or '='), a name in quotes, or the plain value of a mapping of names (`force: instance_role_force`)."""
+    before, after = line[:match.start()], line[match.end():]
+    if after.lstrip()[:1] in (":", "="):
+        return True
+    if before[-1:] in ("'", '"') and after[:1] == before[-1:]:
+        return True
+    return re.match(r"^\s*\w+:\s*$", before) is not None and after.strip() == ""
+
+
 def unnormalised_uses(path, variables):
-    """Lines that use one of `variables` in an expression without `| bool`. A name followed by ':' or '='
-    is a key or words in a message ("set instance_role_force: true"), not a use; comments are not code."""
+    """Lines that use one of `variables` in an expression without `| bool`; comments are not code."""
     found = []
     with open(path) as handle:
         for number, line in enumerate(handle, 1):
@@ -171,8 +183,7 @@ def unnormalised_uses(path, variables):
                 continue
             for name in variables:
                 for match in re.finditer(r"\b%s\b(?!\s*\|\s*bool)" % name, line):
-                    following = line[match.end():].lstrip()[:1]
-                    if following not in (":", "="):
+                    if not mentions_only(line, match):
                         found.append("%s:%d: %s" % (os.path.relpath(path, ROOT), number, line.strip()))
     return found
 
