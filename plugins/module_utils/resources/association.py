@@ -63,8 +63,9 @@ def instances_by_ids(aws, instance_ids):
         states.update(ec2_calls.describe_instance_states(aws, [{"Name": "instance-id", "Values": chunk}]))
     missing = sorted(set(i for i in instance_ids if states.get(i) in (None,) + GONE))
     if missing:
-        raise Refused("instance_ids: these instances do not exist or are terminated: %s; nothing was changed"
-                      % ", ".join(missing), missing_instance_ids=missing)
+        # The region is named: an instance "missing" from the wrong region is the usual cause.
+        raise Refused("instance_ids: these instances do not exist or are terminated in region %s: %s; nothing was "
+                      "changed" % (aws.region, ", ".join(missing)), missing_instance_ids=missing, region=aws.region)
     return dict((i, states[i]) for i in instance_ids)
 
 
