@@ -45,7 +45,7 @@ def test_the_agents_own_answers_outside_ec2(on_premise_world, agent_keys, tmp_pa
               "metrics": {"metrics_collected": {"mem": {"measurement": ["mem_used_percent"]}}}}
     sh(world, "echo '%s' > /tmp/agent.json" % json.dumps(config))
     # -m auto outside EC2 (metadata disabled on this host): the agent takes onPremise, so it needs a region
-    # from its credentials profile, and the home folder's common-config.toml names none; it refuses, saying so.
+    # from a credentials profile, and an empty common-config.toml names none; it refuses, saying so.
     sh(world, "cp /opt/aws/amazon-cloudwatch-agent/etc/common-config.toml /tmp/common-config.toml.kept && "
               "printf '' > /opt/aws/amazon-cloudwatch-agent/etc/common-config.toml")
     try:
@@ -54,5 +54,7 @@ def test_the_agents_own_answers_outside_ec2(on_premise_world, agent_keys, tmp_pa
         sh(world, "cp /tmp/common-config.toml.kept /opt/aws/amazon-cloudwatch-agent/etc/common-config.toml")
     output = refused.stdout + refused.stderr
     assert refused.returncode != 0, output
-    assert "onPremise" in output or "onPrem" in output, output
-    assert "region" in output.lower(), output
+    # The downloader's words when it finds no region outside EC2; in ec2 mode it would point at the metadata
+    # service instead (tool/downloader/downloader.go), so this is also the proof that auto chose onPremise.
+    assert "please make sure the credentials and region set correctly on your hosts" in output, output
+    assert "metadata" not in output, output
