@@ -43,13 +43,17 @@ def assert_refused_and_unchanged(done, embedded_aws, before, words):
     assert aws_snapshot(embedded_aws) == before
 
 
-def test_removal_limited_to_one_host_refuses_before_disassociating_it(tmp_path, embedded_aws):
-    role = "iamkit-refuse-limit"
+def two_instances_to_remove_from(embedded_aws, role):
+    """Two instances holding the role's profile, their hosts, the removal play, and AWS as it is before it."""
     first, second = launch(embedded_aws, 2)
     make_identity(embedded_aws, role, [first, second])
     hosts = {"host1": {"instance_role_instance_id": first}, "host2": {"instance_role_instance_id": second}}
-    play = role_play(role, instance_role_state="absent")
-    before = aws_snapshot(embedded_aws)
+    return first, second, hosts, role_play(role, instance_role_state="absent"), aws_snapshot(embedded_aws)
+
+
+def test_removal_limited_to_one_host_refuses_before_disassociating_it(tmp_path, embedded_aws):
+    role = "iamkit-refuse-limit"
+    first, second, hosts, play, before = two_instances_to_remove_from(embedded_aws, role)
     words = ["in use", second, "instance_role_force: true", "instance_role_force=false"]
 
     for check_mode in (True, False):
@@ -61,11 +65,7 @@ def test_removal_limited_to_one_host_refuses_before_disassociating_it(tmp_path, 
 
 def test_removal_with_force_from_the_command_line_removes_for_every_instance(tmp_path, embedded_aws):
     role = "iamkit-refuse-forced"
-    first, second = launch(embedded_aws, 2)
-    make_identity(embedded_aws, role, [first, second])
-    hosts = {"host1": {"instance_role_instance_id": first}, "host2": {"instance_role_instance_id": second}}
-    play = role_play(role, instance_role_state="absent")
-    before = aws_snapshot(embedded_aws)
+    first, second, hosts, play, before = two_instances_to_remove_from(embedded_aws, role)
 
     checked = run_play(tmp_path, embedded_aws, play, hosts, ["instance_role_force=true"], limit="host1",
                        check_mode=True)
